@@ -15,6 +15,7 @@ import typer
 from typer.exceptions import TyperException
 
 from cutover import __version__
+from cutover.commands import register_all
 from cutover.errors import ConfigError, CutoverError
 from cutover.output import Output
 
@@ -71,6 +72,16 @@ def root(
 def version() -> None:
     """Show the version of cutover and of the components it drives."""
     typer.echo(f"cutover {__version__}")
+
+
+def state(ctx: typer.Context) -> State:
+    """The global options of this invocation, for sub-commands."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+register_all(app)
 
 
 def _wants_debug(argv: list[str]) -> bool:
