@@ -16,8 +16,8 @@ from typer.exceptions import TyperException
 
 from cutover import __version__
 from cutover.commands import register_all
+from cutover.context import State
 from cutover.errors import ConfigError, CutoverError
-from cutover.output import Output
 
 app = typer.Typer(
     name="cutover",
@@ -32,14 +32,6 @@ app = typer.Typer(
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
-
-
-class State:
-    """Global options, shared with every sub-command through the click context."""
-
-    def __init__(self, *, debug: bool, json_mode: bool) -> None:
-        self.debug = debug
-        self.out = Output(json_mode=json_mode)
 
 
 def _version(value: bool) -> None:
@@ -72,13 +64,6 @@ def root(
 def version() -> None:
     """Show the version of cutover and of the components it drives."""
     typer.echo(f"cutover {__version__}")
-
-
-def state(ctx: typer.Context) -> State:
-    """The global options of this invocation, for sub-commands."""
-    obj = ctx.find_root().obj
-    assert isinstance(obj, State)
-    return obj
 
 
 register_all(app)
