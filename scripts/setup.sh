@@ -69,7 +69,14 @@ install_pulumi() {
     fi
 }
 
+# --- Lab template ------------------------------------------------------------------
+# The Debian 12 rootfs every lab host is cloned from; rebuilt only when its inputs change.
+install_lab_template() {
+    "$ROOT/scripts/lab-template.sh" --gc >/dev/null
+}
+
 install_apt
 install_python
 install_pulumi
+install_lab_template
 say "ready"

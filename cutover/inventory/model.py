@@ -1,0 +1,161 @@
+"""The inventory schema: what a merger's YAML files may say (pydantic, strict).
+
+Two files describe one environment of a merger:
+- ``inventories/<merger>/merger.yml``: the provinces, their zones, mail, portal and video
+  data; identical for lab, staging and production.
+- ``inventories/<merger>/<environment>/inventory.yml``: the network, the hosts and their
+  addresses, and how much generated data (mailboxes, pages, accounts) to make.
+
+Cross-references (a zone's NS host exists, a URL map target exists, ...) are checked by
+:mod:`cutover.inventory.checks` after the shapes below have been validated.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*$", max_length=20)]
+HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=40)]
+DomainName = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$", max_length=253, to_lower=True
+    ),
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
+Address = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*@([a-z0-9-]+\.)+[a-z]{2,}$")
+]
+
+# Owners of hosts besides the provinces themselves.
+MERGED = "merged"  # the merged province's new systems (the cutover's target)
+SHARED = "shared"  # lab-only infrastructure: the gov.vn parent zone and a resolver
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Service(StrEnum):
+    DNS = "dns"
+    MAIL = "mail"
+    PORTAL = "portal"
+    VIDEO = "video"
+    PARENT_DNS = "parent_dns"  # lab only: stands in for VNNIC's gov.vn servers
+    RESOLVER = "resolver"  # lab only: what clients (probes) ask
+
+
+PROVINCE_SERVICES = (Service.DNS, Service.MAIL, Service.PORTAL, Service.VIDEO)
+LAB_ONLY_SERVICES = (Service.PARENT_DNS, Service.RESOLVER)
+
+
+class Province(Strict):
+    id: Ident
+    name: str = Field(min_length=1)
+    domain: DomainName
+    slug: Slug  # the path prefix of its pages on the merged portal
+    code: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,4}$")]  # collision suffix
+
+
+class Record(Strict):
+    name: str  # relative to the zone; "@" is the apex
+    type: Literal["A", "CNAME", "MX", "TXT", "SRV"]
+    value: str
+    ttl: int | None = Field(default=None, ge=0)
+
+
+class Zone(Strict):
+    name: DomainName
+    province: Ident
+    ns: list[HostName] = Field(default_factory=list)  # checked non-empty with a clear error
+    ttl: int = Field(default=3600, ge=0)
+    records: list[Record] = Field(default_factory=list)
+
+
+class Mailbox(Strict):
+    address: Address
+    name: str = Field(min_length=1)
+
+
+class Collisions(Strict):
+    # suffix: a former province's colliding local part gets ".<code>"; explicit: every
+    # collision must be listed in ``map``. Entries in ``map`` always win.
+    strategy: Literal["suffix", "explicit"] = "suffix"
+    map: dict[Address, Address] = Field(default_factory=dict)
+
+
+class MailSpec(Strict):
+    mailboxes: list[Mailbox] = Field(default_factory=list)  # hand-kept, besides generated
+    collisions: Collisions = Collisions()
+
+
+class UrlMapEntry(Strict):
+    from_: str = Field(alias="from", pattern=r"^https://")
+    to: str = Field(pattern=r"^https://")
+
+
+class PortalSpec(Strict):
+    sections: list[Slug] = Field(min_length=1)  # page families generated per province
+    url_map: list[UrlMapEntry] = Field(default_factory=list)  # explicit, besides generated
+
+
+class Room(Strict):
+    province: Ident
+    name: Slug
+    title: str
+
+
+class VideoSpec(Strict):
+    rooms: list[Room] = Field(default_factory=list)
+
+
+class MergerFile(Strict):
+    """``inventories/<merger>/merger.yml``."""
+
+    merger: Slug
+    title: str
+    target: Ident  # the province whose name and domain the merged province keeps
+    parent_zone: DomainName
+    provinces: list[Province] = Field(min_length=2)
+    zones: list[Zone] = Field(default_factory=list)
+    mail: MailSpec = MailSpec()
+    portal: PortalSpec
+    video: VideoSpec = VideoSpec()
+
+
+class Network(Strict):
+    cidr: IPv4Network
+    gateway: IPv4Address | None = None  # lab: the bridge's own address on the host
+    bridge: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,14}$")] | None = None
+    lab: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]{0,11}$")] | None = None
+
+
+class Host(Strict):
+    name: HostName
+    fqdn: DomainName
+    owner: str  # a province id, "merged" or "shared"
+    services: list[Service] = Field(min_length=1)
+    address: IPv4Address
+
+
+class Generate(Strict):
+    """How much seeded data to generate at load; never committed."""
+
+    seed: int = 20250701
+    mailboxes_per_province: int = Field(default=50, ge=0, le=200_000)
+    pages_per_section: int = Field(default=10, ge=0, le=100_000)
+    accounts_per_province: int = Field(default=10, ge=0, le=100_000)
+
+
+class EnvFile(Strict):
+    """``inventories/<merger>/<environment>/inventory.yml``."""
+
+    environment: Literal["lab", "staging", "production"]
+    compute: Literal["lab", "openstack"]
+    network: Network
+    hosts: list[Host] = Field(min_length=1)
+    generate: Generate = Generate()

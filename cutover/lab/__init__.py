@@ -1,0 +1,1 @@
+"""The lab twin: LXC containers on a host-only bridge, reached over SSH like real hosts."""

@@ -1,0 +1,112 @@
+"""The inventory model: the real mergers load, generated data is deterministic, and every
+kind of bad input is one ConfigError citing the right file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cutover.errors import ConfigError
+from cutover.inventory import find_merger_dir, load
+from cutover.inventory.model import MERGED, PROVINCE_SERVICES, SHARED
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INVENTORIES = Path(__file__).resolve().parents[3] / "inventories"
+MERGERS = ("quangngai-kontum", "cantho-haugiang-soctrang")
+ERROR_CASES = sorted(p.name for p in FIXTURES.iterdir() if p.name != "valid")
+
+
+@pytest.mark.parametrize("merger", MERGERS)
+@pytest.mark.parametrize("environment", ["lab", "staging", "production"])
+def test_real_inventories_load(merger, environment):
+    inv = load(INVENTORIES / merger, environment)
+    assert inv.name == merger
+    for owner in [*(p.id for p in inv.merger.provinces), MERGED]:
+        for service in PROVINCE_SERVICES:
+            assert inv.hosts_for(owner, service), (owner, service)
+    assert len({m.new_address for m in inv.mailboxes}) == len(inv.mailboxes)
+
+
+@pytest.mark.parametrize(
+    ("merger", "network", "bridge", "former"),
+    [
+        ("quangngai-kontum", "198.18.1.0/24", "cutlab-qnkt", 1),
+        ("cantho-haugiang-soctrang", "198.18.2.0/24", "cutlab-cths", 2),
+    ],
+)
+def test_lab_networks_and_provinces(merger, network, bridge, former):
+    inv = load(INVENTORIES / merger, "lab")
+    assert str(inv.network) == network
+    assert inv.env.network.bridge == bridge
+    assert len(inv.former) == former
+    assert inv.hosts_for(SHARED, "parent_dns") and inv.hosts_for(SHARED, "resolver")
+
+
+@pytest.mark.parametrize("merger", MERGERS)
+def test_lab_mail_has_cross_province_collisions_resolved(merger):
+    inv = load(INVENTORIES / merger, "lab")
+    per_province = {p.id: 0 for p in inv.merger.provinces}
+    for m in inv.mailboxes:
+        per_province[m.province] += 1
+    assert min(per_province.values()) >= 50
+    generated = [old for old in inv.collisions if not old.startswith(("vanphong@", "sokhcn@"))]
+    assert generated, "the lab data must contain local-part collisions between provinces"
+    target = inv.target.domain
+    for old, new in inv.collisions.items():
+        assert new.endswith("@" + target)
+        assert new.split("@")[0] != old.split("@")[0] or old.endswith("@" + target)
+
+
+def test_generated_data_is_deterministic_and_scales():
+    a = load(INVENTORIES / "cantho-haugiang-soctrang", "production")
+    b = load(INVENTORIES / "cantho-haugiang-soctrang", "production")
+    assert a.mailboxes == b.mailboxes and a.url_map == b.url_map
+    assert len(a.mailboxes) >= 3 * 3000
+
+
+def test_url_map_targets_merged_portal():
+    inv = load(INVENTORIES / "quangngai-kontum", "lab")
+    assert (
+        inv.url_map["https://kontum.gov.vn/Pages/home.aspx"] == "https://quangngai.gov.vn/kon-tum/"
+    )
+    assert all(new.startswith("https://quangngai.gov.vn/kon-tum/") for new in inv.url_map.values())
+
+
+def test_former_rooms_are_prefixed_on_the_merged_server():
+    inv = load(INVENTORIES / "cantho-haugiang-soctrang", "lab")
+    names = {(r.province, r.new_name) for r in inv.rooms}
+    assert ("haugiang", "hau-giang-giao-ban-ubnd") in names
+    assert ("cantho", "giao-ban-ubnd") in names
+    assert len({r.new_name for r in inv.rooms}) == len(inv.rooms)
+
+
+def test_valid_fixture_loads():
+    inv = load(FIXTURES / "valid", "lab")
+    assert inv.collisions["vanphong@haugiang.gov.vn"] == "vanphong.hg@cantho.gov.vn"
+    assert inv.collisions["vanphong@soctrang.gov.vn"] == "vanphong.st@cantho.gov.vn"
+
+
+@pytest.mark.parametrize("case", ERROR_CASES)
+def test_bad_inventory_is_one_error_with_file_and_line(case):
+    expect = yaml.safe_load((FIXTURES / case / "expect.yml").read_text())
+    with pytest.raises(ConfigError) as info:
+        load(FIXTURES / case, "lab")
+    err = info.value
+    assert expect["message"] in err.message
+    assert err.where is not None
+    assert err.where.path == FIXTURES / case / expect["file"]
+    assert err.where.line == expect["line"]
+    assert err.hint, "every inventory error says how to fix it"
+
+
+def test_unknown_merger_lists_known_ones():
+    with pytest.raises(ConfigError) as info:
+        find_merger_dir("no-such-merger", INVENTORIES)
+    assert "quangngai-kontum" in (info.value.hint or "")
+
+
+def test_unknown_environment():
+    with pytest.raises(ConfigError):
+        load(INVENTORIES / "quangngai-kontum", "prod")
