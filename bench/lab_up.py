@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SPIKE_PULUMI = Path("/work/spike-pulumi/bin")  # temporary, until setup installs the engine
 
 MERGER = """---
 merger: {name}
@@ -84,8 +82,6 @@ def main() -> int:
         env = dict(os.environ, CUTOVER_STATE_DIR=str(Path(tmp) / "state"))
         if args.engine == "direct":
             env["CUTOVER_LAB_ENGINE"] = "direct"
-        elif shutil.which("pulumi") is None and (SPIKE_PULUMI / "pulumi").exists():
-            env["PATH"] = f"{SPIKE_PULUMI}{os.pathsep}{env['PATH']}"
         cli = [sys.executable, "-m", "cutover.cli", "lab"]
         results: dict[str, list[float]] = {"cold": [], "warm": []}
         try:

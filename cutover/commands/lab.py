@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from cutover.context import state
-from cutover.inventory import find_merger_dir, load
+from cutover.inventory import Inventory, find_merger_dir, load
 from cutover.lab import lab as lablib
+from cutover.lab import stack as lab_stack
 from cutover.output import Output
 
 MergerArg = Annotated[
@@ -39,11 +40,9 @@ def _reporter(out: Output) -> lablib.Report:
     return report
 
 
-def _applier() -> lablib.HostsApplier:
-    """Through the Pulumi stack when the engine is available, else directly."""
-    from cutover.lab import pulumi_glue
-
-    return pulumi_glue.applier() or lablib.apply_hosts_directly
+def _applier(inv: Inventory) -> lablib.HostsApplier:
+    """Through the project's Pulumi stack, unless CUTOVER_LAB_ENGINE=direct."""
+    return lab_stack.applier(inv) if lab_stack.enabled() else lablib.apply_hosts_directly
 
 
 def up(ctx: typer.Context, merger: MergerArg) -> None:
@@ -51,7 +50,7 @@ def up(ctx: typer.Context, merger: MergerArg) -> None:
     out = state(ctx).out
     inv = load(find_merger_dir(merger), "lab")
     started = time.monotonic()
-    result = lablib.up(inv, _reporter(out), apply=_applier())
+    result = lablib.up(inv, _reporter(out), apply=_applier(inv))
     elapsed = time.monotonic() - started
     out.result(
         {
@@ -71,9 +70,8 @@ def down(ctx: typer.Context, merger: MergerArg) -> None:
     out = state(ctx).out
     inv = load(find_merger_dir(merger), "lab")
     net = inv.env.network
-    from cutover.lab import pulumi_glue
-
-    pulumi_glue.destroy(inv, _reporter(out))
+    if lab_stack.enabled():
+        lab_stack.destroy(inv, _reporter(out))
     count = lablib.down(net.lab or "", net.bridge, _reporter(out))
     out.result({"lab": net.lab, "destroyed": count}, render=f"lab {net.lab}: down")
 

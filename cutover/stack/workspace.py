@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from pulumi import automation as auto
 
@@ -139,6 +140,22 @@ class StackHandle:
             if remove:
                 self._stack.workspace.remove_stack(self.name)
         return _summary(result.summary.resource_changes)
+
+    def clear_stale_locks(self) -> int:
+        """Remove this stack's update locks from a file backend; returns how many.
+
+        A killed engine leaves its lock behind and the file backend cannot tell a dead
+        holder from a live one. Call this only when the caller knows no other update of
+        this stack runs (the lab does, holding its own lock)."""
+        parsed = urlparse(self.settings.backend_url)
+        if parsed.scheme != "file":
+            return 0
+        project = self._stack.workspace.project_settings().name
+        locks = Path(unquote(parsed.path)) / ".pulumi" / "locks"
+        stale = list(locks.glob(f"**/{project}/{self.name}/*.json"))
+        for lock in stale:
+            lock.unlink(missing_ok=True)
+        return len(stale)
 
     def outputs(self) -> dict[str, Any]:
         with self._errors():

@@ -1,0 +1,32 @@
+"""The project's own stacks: one per merger and environment, of the root Pulumi.yaml."""
+
+from __future__ import annotations
+
+from cutover.inventory import Inventory, find_merger_dir, load
+from cutover.inventory.loader import default_inventories
+from cutover.stack.workspace import StackHandle, open_stack
+
+
+def stack_name(merger: str, env: str) -> str:
+    return f"{merger}-{env}"
+
+
+def open_target(merger: str, env: str) -> tuple[StackHandle, Inventory]:
+    """The stack of ``merger`` (a name under inventories/ or a folder) in ``env``,
+    created on first use with its base config. The inventory is loaded and checked
+    first, so bad input stops here, before any engine runs."""
+    merger_dir = find_merger_dir(merger).resolve()
+    inv = load(merger_dir, env)
+    handle = open_stack(stack_name(inv.name, env))
+    wanted = {
+        "cutover:merger": inv.name,
+        "cutover:environment": env,
+        "cutover:compute": inv.env.compute,
+    }
+    if merger_dir != (default_inventories() / inv.name).resolve():
+        wanted["cutover:inventoryDir"] = str(merger_dir)
+    current = handle.get_config()
+    changed = {k: v for k, v in wanted.items() if k not in current or current[k].value != v}
+    if changed:
+        handle.set_config(changed)
+    return handle, inv

@@ -1,0 +1,114 @@
+"""The ``openstack`` compute backend for staging and production.
+
+One network and subnet for the merger's hosts (addresses from the inventory), one
+security group per service opening only that service's ports, SSH only from the
+management network, and one port plus instance per inventory host."""
+
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+import pulumi
+import pulumi_openstack as openstack
+from hosts import HostOutputs
+
+from cutover.inventory import Inventory
+from cutover.inventory.model import Service
+
+# Ports each service answers on, by protocol. The lab-only services never reach a cloud.
+SERVICE_PORTS: dict[Service, list[tuple[str, int]]] = {
+    Service.DNS: [("udp", 53), ("tcp", 53)],
+    Service.MAIL: [("tcp", 25), ("tcp", 587), ("tcp", 143), ("tcp", 993)],
+    Service.PORTAL: [("tcp", 80), ("tcp", 443)],
+    Service.VIDEO: [("tcp", 443), ("tcp", 5222), ("tcp", 5269), ("udp", 10000)],
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    image: str
+    flavor: str
+    management_cidr: IPv4Network
+    key_pair: str | None = None
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config) -> "Settings":
+        if not config.get("managementCidr"):
+            raise pulumi.RunError("set cutover:managementCidr: SSH is opened only from it")
+        cidr = IPv4Network(config.require("managementCidr"))
+        if cidr.prefixlen == 0:
+            raise pulumi.RunError(
+                "cutover:managementCidr must be the management network, not 0.0.0.0/0"
+            )
+        return cls(
+            image=config.get("image") or "debian-12",
+            flavor=config.get("flavor") or "m1.small",
+            management_cidr=cidr,
+            key_pair=config.get("keyPair") or None,
+        )
+
+
+def _security_groups(
+    inv: Inventory, settings: Settings
+) -> dict[str, openstack.networking.SecGroup]:
+    groups: dict[str, openstack.networking.SecGroup] = {}
+    ssh = openstack.networking.SecGroup(
+        "ssh-management", description=f"SSH from the management network ({inv.name})"
+    )
+    openstack.networking.SecGroupRule(
+        "ssh-management-22",
+        direction="ingress", ethertype="IPv4", protocol="tcp",
+        port_range_min=22, port_range_max=22,
+        remote_ip_prefix=str(settings.management_cidr), security_group_id=ssh.id,
+    )  # fmt: skip
+    groups["ssh"] = ssh
+    used = {s for h in inv.hosts for s in h.services if s in SERVICE_PORTS}
+    for service in sorted(used):
+        group = openstack.networking.SecGroup(
+            f"svc-{service.value}", description=f"{service.value} service ports ({inv.name})"
+        )
+        for protocol, port in SERVICE_PORTS[service]:
+            openstack.networking.SecGroupRule(
+                f"svc-{service.value}-{protocol}-{port}",
+                direction="ingress", ethertype="IPv4", protocol=protocol,
+                port_range_min=port, port_range_max=port,
+                remote_ip_prefix="0.0.0.0/0", security_group_id=group.id,
+            )  # fmt: skip
+        groups[service.value] = group
+    return groups
+
+
+def build(inv: Inventory, settings: Settings) -> dict[str, HostOutputs]:
+    network = openstack.networking.Network(f"{inv.name}-net", admin_state_up=True)
+    subnet = openstack.networking.Subnet(
+        f"{inv.name}-subnet",
+        network_id=network.id,
+        cidr=str(inv.network),
+        gateway_ip=str(inv.env.network.gateway) if inv.env.network.gateway else None,
+        ip_version=4,
+    )
+    groups = _security_groups(inv, settings)
+    outputs: dict[str, HostOutputs] = {}
+    for host in inv.hosts:
+        wanted = ["ssh"] + [s.value for s in host.services if s.value in groups]
+        port = openstack.networking.Port(
+            f"{host.name}-port",
+            network_id=network.id,
+            fixed_ips=[
+                openstack.networking.PortFixedIpArgs(
+                    subnet_id=subnet.id, ip_address=str(host.address)
+                )
+            ],
+            security_group_ids=[groups[g].id for g in wanted],
+        )
+        openstack.compute.Instance(
+            host.name,
+            name=host.fqdn,
+            image_name=settings.image,
+            flavor_name=settings.flavor,
+            key_pair=settings.key_pair,
+            networks=[openstack.compute.InstanceNetworkArgs(port=port.id)],
+            metadata={"merger": inv.name, "owner": host.owner,
+                      "services": ",".join(s.value for s in host.services)},
+        )  # fmt: skip
+        outputs[host.name] = HostOutputs(port.all_fixed_ips[0], None)
+    return outputs
