@@ -91,6 +91,8 @@ def load_yaml(path: Path) -> Any:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "stream end" in (exc.problem or ""):
+            mark = exc.context_mark  # "unclosed [ at line N" is more useful than "end of file"
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(

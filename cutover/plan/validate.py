@@ -175,14 +175,23 @@ def _allowed_fields(tree: Any, loc: Sequence[int | str]) -> list[str]:
     return []
 
 
+def _data_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """``loc`` without pydantic's union tags, so it walks the YAML tree (a step's kind
+    tag 'playbook' would otherwise be taken for its `playbook:` key)."""
+    if len(loc) >= 3 and loc[0] == "steps" and loc[2] in KINDS:
+        loc = (*loc[:2], *loc[3:])
+    return tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+
+
 def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
-    errors = sorted(exc.errors(), key=lambda e: line_of(tree, tuple(e["loc"])) or 0)
+    errors = sorted(exc.errors(), key=lambda e: line_of(tree, _data_loc(tuple(e["loc"]))) or 0)
     first = errors[0]
     loc = tuple(first["loc"])
-    line = line_of(tree, loc)
+    kind = first["type"]
+    tag_error = kind in ("union_tag_invalid", "union_tag_not_found")
+    line = line_of(tree, _data_loc(loc) + (("kind",) if tag_error else ()))
     label, rest = _step_label(tree, loc)
     name = ".".join(rest)
-    kind = first["type"]
     msg = str(first["msg"]).removeprefix("Value error, ")
     hint: str | None = None
     if kind == "extra_forbidden":
@@ -204,15 +213,16 @@ def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
     elif rest and rest[-1] == "id" and kind == "string_pattern_mismatch":
         text = f"{label}: id {first['input']!r} is not valid"
         hint = "use lower-case letters, digits, '.', '-' and '_', starting with a letter or digit"
-    elif kind in ("model_type", "dict_type") and not rest:
+    elif kind in ("model_type", "model_attributes_type", "dict_type") and not rest:
         text = f"{label} must be a mapping"
     else:
         subject = f"field '{name}' of {label}" if name else label
         if label == "the plan":
             subject = f"field '{name}'"
         text = f"{subject}: {msg}"
-        if "input" in first and not isinstance(first["input"], dict | list):
-            text += f" (got {first['input']!r})"
+        shown = first.get("input")
+        if shown is not None and not isinstance(shown, dict | list) and repr(shown) not in msg:
+            text += f" (got {shown!r})"
     if len(errors) > 1:
         text += f" [and {len(errors) - 1} more problem(s)]"
     return ConfigError(text, where=Location(path, line), hint=hint)
