@@ -1,0 +1,1 @@
+"""Running Ansible from Python (through ansible-runner)."""

@@ -1,0 +1,130 @@
+"""`cutover history | show | unlock`: read the journal and the environment locks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Group
+from rich.table import Table
+
+from cutover.commands._view import outcome_data, steps_table
+from cutover.context import state
+from cutover.engine import Outcome
+from cutover.engine.history import step_durations
+from cutover.engine.lock import break_lock, describe, read_lock
+from cutover.journal import Journal, list_runs, runs_dir
+from cutover.plan.durations import format_duration
+
+RunsDirOpt = Annotated[
+    Path | None,
+    typer.Option("--runs-dir", help="Where runs are kept (default $CUTOVER_RUNS_DIR or .runs)."),
+]
+
+
+def _outcome(journal: Journal) -> Outcome:
+    meta = journal.meta()
+    records = journal.steps()
+    steps: dict[str, dict[str, Any]] = {}
+    for sid, kind in meta.get("steps", {}).items():
+        rec = records.get(sid)
+        steps[sid] = {
+            "kind": kind,
+            "state": rec.state if rec else "pending",
+            "attempts": rec.attempts if rec else 0,
+            "seconds": rec.seconds if rec else None,
+            "message": rec.message if rec else None,
+            "owner": None,
+        }
+    return Outcome(meta["run_id"], journal.state(), steps, journal.run_dir)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def history(
+        ctx: typer.Context,
+        env: Annotated[str | None, typer.Option("--env", help="Only this environment.")] = None,
+        runs: RunsDirOpt = None,
+    ) -> None:
+        """Every run in the journal, oldest first."""
+        rows = []
+        for run_dir, meta in list_runs(runs_dir(runs)):
+            if env and meta.get("env") != env:
+                continue
+            rows.append(
+                {
+                    "run": meta.get("run_id", run_dir.name),
+                    "plan": meta.get("plan_name"),
+                    "env": meta.get("env"),
+                    "mode": meta.get("mode"),
+                    "state": meta.get("state"),
+                }
+            )
+        table = Table(title="runs")
+        for column in ("run", "plan", "env", "mode", "state"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(str(row[c] or "") for c in ("run", "plan", "env", "mode", "state")))
+        state(ctx).out.result(rows, render=table)
+
+    @app.command()
+    def show(
+        ctx: typer.Context,
+        run_id: Annotated[str, typer.Argument(metavar="RUN")],
+        events: Annotated[bool, typer.Option("--events", help="Also list every event.")] = False,
+        runs: RunsDirOpt = None,
+    ) -> None:
+        """One run: its steps' states and times (vs rehearsals), optionally every event."""
+        root = runs_dir(runs)
+        journal = Journal.open(root / run_id)
+        try:
+            outcome = _outcome(journal)
+            meta = journal.meta()
+            log = journal.events() if events else []
+        finally:
+            journal.close()
+        rehearsed = step_durations(root, str(meta.get("plan_name")))
+        data = outcome_data(outcome)
+        data["meta"] = {k: v for k, v in meta.items() if k not in ("steps",)}
+        for sid, step in data["steps"].items():
+            step["rehearsal_seconds"] = rehearsed.get(sid)
+        if events:
+            data["events"] = [e.__dict__ for e in log]
+        summary = f"plan {meta.get('plan_name')} | env {meta.get('env')} | mode {meta.get('mode')}"
+        comparisons = [
+            f"{sid}: {format_duration(s['seconds'])} vs rehearsal "
+            f"{format_duration(s['rehearsal_seconds'])}"
+            for sid, s in data["steps"].items()
+            if s["seconds"] is not None and s["rehearsal_seconds"] is not None
+        ]
+        parts: list[Any] = [summary, steps_table(outcome)]
+        if comparisons and meta.get("mode") == "live":
+            parts.append("\n".join(comparisons))
+        if events:
+            parts.append(
+                "\n".join(f"{e.seq:>4} {e.ts} {e.kind} {e.step or ''} {e.data}" for e in log)
+            )
+        state(ctx).out.result(data, render=Group(*parts))
+
+    @app.command()
+    def unlock(
+        ctx: typer.Context,
+        env: Annotated[str, typer.Argument(help="The environment to free.")],
+        force: Annotated[
+            bool, typer.Option("--force", help="Required: the owning run is abandoned.")
+        ] = False,
+        runs: RunsDirOpt = None,
+    ) -> None:
+        """Show who holds an environment; with --force, free it from an abandoned run."""
+        out = state(ctx).out
+        root = runs_dir(runs)
+        info = read_lock(root, env)
+        if info is None:
+            out.message(f"environment {env} is free", env=env, lock=None)
+            return
+        if not force:
+            out.message(f"environment {env} is held by {describe(info)}", env=env, lock=info)
+            return
+        break_lock(root, env)
+        out.message(f"environment {env} freed from {describe(info)}", env=env, lock=info)

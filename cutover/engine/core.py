@@ -1,0 +1,575 @@
+"""The cutover engine: runs a plan's steps in dependency order, journaling every change.
+
+Order of business for each state change: journal it durably, then act on it. So after a
+crash the journal says exactly what was decided: steps that succeeded are never re-run;
+a step caught between ``step.started`` and its end is "in doubt" and is re-run only if it
+is idempotent (or the operator says so with ``--assume``).
+
+On a failed action or verification the engine stops starting steps, lets running steps
+finish, then rolls back every step whose forward action completed, newest first (which is
+reverse dependency order, since a step completes only after its needs), verifying each
+rollback. Steps behind a completed point of no return are kept, and reported as such.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from cutover.ansible.runner import FAST, ConnectionSettings, PlaybookResult, run_playbook
+from cutover.engine import steps as kinds
+from cutover.engine import testhook
+from cutover.engine.history import step_durations
+from cutover.engine.lock import EnvLock
+from cutover.engine.notify import Webhook
+from cutover.engine.window import check_start, local, sleep_until
+from cutover.errors import ConfigError, CutoverError, EngineError
+from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal
+from cutover.plan import LoadedPlan, graph, load_plan
+from cutover.plan.durations import format_duration
+from cutover.plan.model import CheckStep, GateStep, PlaybookStep, WaitStep
+from cutover.probes import DnsQuery
+from cutover.redact import Redactor
+
+Mode = Literal["check", "rehearsal", "live"]
+Reporter = Callable[..., None]
+Decider = Callable[[], Literal["rollback", "hold"]]
+LIVE_ENVIRONMENTS = ("production",)
+# kinds that change nothing: safe to re-run when caught mid-flight
+_HARMLESS = (CheckStep, GateStep, WaitStep)
+
+
+def mode_for(env: str, check: bool) -> Mode:
+    if check:
+        return "check"
+    return "live" if env in LIVE_ENVIRONMENTS else "rehearsal"
+
+
+def new_run_id(env: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{env}-{secrets.token_hex(2)}"
+
+
+def plan_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class RunOptions:
+    env: str
+    check: bool = False
+    auto_approve: bool = False
+    max_parallel: int | None = None
+    at: datetime | None = None
+    webhook: str | None = None
+    extravars: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
+
+    @property
+    def mode(self) -> Mode:
+        return mode_for(self.env, self.check)
+
+
+@dataclass
+class Outcome:
+    run_id: str
+    state: str
+    steps: dict[str, dict[str, Any]]
+    run_dir: Path
+
+
+def _secrets(plan: LoadedPlan) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, ref in plan.model.secrets.items():
+        value = os.environ.get(ref.env)
+        if not value:
+            raise ConfigError(
+                f"secret '{name}' needs environment variable {ref.env}, which is not set",
+                hint=f"export {ref.env}=... before running",
+            )
+        values[name] = value
+    return values
+
+
+def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any) -> Engine:
+    """Check the run may start (mode, window, secrets), journal it, return its engine."""
+    mode = options.mode
+    if mode == "live":
+        if plan.model.window is None:
+            raise ConfigError(
+                f"a live run in {options.env} needs a window in the plan",
+                where=None,
+                hint="add `window: {start, end, tz}` to the plan",
+            )
+        if options.auto_approve:
+            raise EngineError(
+                "--auto-approve is for rehearsals only", hint="approve gates with `cutover approve`"
+            )
+        check_start(plan.model.window, datetime.now(UTC), options.at)
+    _secrets(plan)  # fail before anything is recorded
+    run_id = options.run_id or new_run_id(options.env)
+    run_dir = runs_dir / run_id
+    meta = {
+        "run_id": run_id,
+        "plan_path": str(plan.path.resolve()),
+        "plan_sha256": plan_digest(plan.path),
+        "plan_name": plan.name,
+        "merger": plan.model.merger,
+        "env": options.env,
+        "mode": mode,
+        "auto_approve": options.auto_approve,
+        "max_parallel": options.max_parallel,
+        "at": options.at.isoformat() if options.at else None,
+        "webhook": options.webhook or (plan.model.notify.webhook if plan.model.notify else None),
+        "extravars": options.extravars,
+        "steps": {sid: step.kind for sid, step in plan.steps.items()},
+        "pid": os.getpid(),
+    }
+    journal = Journal.create(run_dir, meta, redactor=Redactor(_secrets(plan).values()))
+    shutil.copyfile(plan.path, run_dir / "plan.yml")  # the plan as run, for the record
+    return Engine(plan, journal, runs_dir=runs_dir, **kw)
+
+
+def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
+    """The engine of an existing run (for resume and rollback), on the same plan."""
+    journal = Journal.open(runs_dir / run_id)
+    meta = journal.meta()
+    path = Path(meta["plan_path"])
+    if not path.is_file() or plan_digest(path) != meta["plan_sha256"]:
+        journal.close()
+        raise EngineError(
+            f"plan {path} changed (or vanished) since run {run_id} started",
+            hint=f"restore it from {runs_dir / run_id / 'plan.yml'} to resume or roll back",
+        )
+    plan = load_plan(path)
+    journal.redactor = Redactor(_secrets(plan).values())
+    return Engine(plan, journal, runs_dir=runs_dir, **kw)
+
+
+class Engine:
+    def __init__(
+        self,
+        plan: LoadedPlan,
+        journal: Journal,
+        *,
+        runs_dir: Path,
+        report: Reporter | None = None,
+        decide: Decider | None = None,
+        settings: ConnectionSettings = FAST,
+    ) -> None:
+        self.plan = plan
+        self.journal = journal
+        self.runs_dir = runs_dir
+        self.meta = journal.meta()
+        self.run_id: str = self.meta["run_id"]
+        self.env: str = self.meta["env"]
+        self.mode: Mode = self.meta["mode"]
+        self.auto_approve = bool(self.meta.get("auto_approve"))
+        self.settings = settings
+        self._report = report or (lambda kind, **data: None)
+        self._decide = decide or (lambda: "hold")
+        self.stopping = threading.Event()  # start nothing new; gates and waits give up
+        self.interrupted = threading.Event()
+        self.cancel = threading.Event()  # cancel running playbooks too
+        self.secret_vars = _secrets(plan)
+        url = self.meta.get("webhook")
+        self._webhook = Webhook(url) if url else None
+        self._history = step_durations(runs_dir, plan.name) if self.mode != "check" else {}
+        parallel = self.meta.get("max_parallel") or plan.model.policy.max_parallel
+        self.max_parallel = max(1, int(parallel))
+
+    # --- services for step kinds -------------------------------------------------
+
+    @property
+    def check_mode(self) -> bool:
+        return self.mode == "check"
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def report(self, kind: str, **data: Any) -> None:
+        self._report(kind, run=self.run_id, **self.journal.redactor.data(data))
+
+    def record(self, kind: str, step: str | None = None, **data: Any) -> None:
+        """Journal an event durably, then tell people, machines and the webhook."""
+        event = self.journal.append(kind, step, **data)
+        testhook.maybe_kill(kind, step)
+        payload = {"run": self.run_id, "seq": event.seq, "ts": event.ts, **event.data}
+        if step is not None:
+            payload["step"] = step
+        self._report(kind, **payload)
+        changes_state = kind.startswith("run.") or kind in STEP_TRANSITIONS
+        if self._webhook is not None and changes_state:
+            self._webhook.send({"event": kind, **payload})
+
+    def playbook(self, step: PlaybookStep, relative: str, action: str) -> PlaybookResult:
+        record = self.journal.steps()[step.id]
+        ident = f"{action}-{record.attempts}-{int(time.time() * 1000)}"
+        extravars = {
+            **self.plan.model.vars,
+            **step.vars,
+            **self.meta.get("extravars", {}),
+            "cutover_run": self.run_id,
+            "cutover_step": step.id,
+            "cutover_action": action,
+            "cutover_env": self.env,
+        }
+
+        def on_event(event: dict[str, Any]) -> None:
+            data = event.get("event_data") or {}
+            if event.get("event") in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
+                self.report(
+                    "task",
+                    step=step.id,
+                    action=action,
+                    host=data.get("host"),
+                    task=data.get("task"),
+                    status=str(event.get("event")).removeprefix("runner_on_"),
+                    changed=bool((data.get("res") or {}).get("changed")),
+                )
+
+        return run_playbook(
+            self.plan.playbook_path(relative),
+            private_data_dir=self.journal.run_dir / "steps" / step.id / ident,
+            inventory=self.plan.inventory_for(step),
+            extravars=extravars,
+            secret_vars=self.secret_vars,
+            limit=step.limit,
+            tags=step.tags,
+            check=self.check_mode,
+            settings=self.settings,
+            timeout=self.plan.timeout(step),
+            on_event=on_event,
+            cancel=self.cancel.is_set,
+            redactor=self.journal.redactor,
+            ident=action,
+        )
+
+    # --- control from the CLI ----------------------------------------------------
+
+    def interrupt(self) -> None:
+        """Ctrl-C: the first asks (hold or roll back), the second cancels playbooks."""
+        if self.interrupted.is_set():
+            self.cancel.set()
+        self.interrupted.set()
+        self.stopping.set()
+
+    # --- runs ----------------------------------------------------------------------
+
+    def execute(self, *, assume: Mapping[str, str] | None = None) -> Outcome:
+        """Run (or resume) forward; roll back on failure. Returns the final states."""
+        state = self.journal.state()
+        if state in RUN_FINAL:
+            raise EngineError(
+                f"run {self.run_id} is finished ({state})",
+                hint="start a new run, or `cutover rollback` it",
+            )
+        if state == "rollback_failed":
+            raise EngineError(
+                f"run {self.run_id} failed to roll back",
+                hint=f"fix the cause, then `cutover rollback {self.run_id}`",
+            )
+        lock = self._lock()
+        try:
+            if state in ("rolling_back", "stopping") and self._failed_steps():
+                return self._finish(lock, self._rollback_all())
+            self._resolve_in_doubt(assume or {})
+            if state in ("created", "waiting"):
+                if not self._wait_for_start():
+                    self.record("run.held", reason="interrupted before the start")
+                    return self._finish(lock, "held")
+                self.record("run.started", mode=self.mode, env=self.env)
+            else:
+                self.record("run.resumed", previous_state=state)
+            outcome = self._forward()
+            if outcome == "rollback":
+                return self._finish(lock, self._rollback_all())
+            if outcome == "failed":  # check mode: nothing to roll back
+                self.record("run.failed", reason="a step failed in check mode")
+                return self._finish(lock, "failed")
+            if outcome == "hold":
+                self.record("run.held", reason="held by the operator or the window policy")
+                return self._finish(lock, "held")
+            self.record("run.succeeded")
+            return self._finish(lock, "succeeded")
+        except BaseException:
+            if lock is not None:
+                lock.release(finished=False)
+            raise
+
+    def rollback(self) -> Outcome:
+        """Roll back a finished or held run (`cutover rollback RUN`)."""
+        state = self.journal.state()
+        if state in ("rolled_back",):
+            raise EngineError(f"run {self.run_id} is already rolled back")
+        if self.check_mode:
+            raise EngineError("a check run changed nothing: there is nothing to roll back")
+        lock = self._lock()
+        try:
+            return self._finish(lock, self._rollback_all())
+        except BaseException:
+            if lock is not None:
+                lock.release(finished=False)
+            raise
+
+    def outcome(self) -> Outcome:
+        records = self.journal.steps()
+        steps: dict[str, dict[str, Any]] = {}
+        for sid, step in self.plan.steps.items():
+            rec = records.get(sid)
+            steps[sid] = {
+                "kind": step.kind,
+                "state": rec.state if rec else "pending",
+                "attempts": rec.attempts if rec else 0,
+                "seconds": rec.seconds if rec else None,
+                "message": rec.message if rec else None,
+                "owner": self.plan.owner(step),
+            }
+        return Outcome(self.run_id, self.journal.state(), steps, self.journal.run_dir)
+
+    def close(self) -> None:
+        if self._webhook is not None:
+            self._webhook.close()
+        self.journal.close()
+
+    # --- internals -------------------------------------------------------------------
+
+    def _lock(self) -> EnvLock | None:
+        if self.check_mode:
+            return None  # a check run changes nothing, so it need not own the environment
+        lock = EnvLock(self.runs_dir, self.env)
+        lock.acquire(self.run_id)
+        return lock
+
+    def _finish(self, lock: EnvLock | None, state: str) -> Outcome:
+        if lock is not None:
+            lock.release(finished=state in RUN_FINAL)
+        return self.outcome()
+
+    def _failed_steps(self) -> list[str]:
+        return [s for s, r in self.journal.steps().items() if r.state == "failed"]
+
+    def _resolve_in_doubt(self, assume: Mapping[str, str]) -> None:
+        unknown = [s for s in assume if s not in self.plan.steps]
+        if unknown:
+            raise EngineError(f"--assume names unknown step(s): {', '.join(unknown)}")
+        blocked: list[str] = []
+        for sid, rec in self.journal.steps().items():
+            if rec.state not in ("running", "action_done") or sid not in self.plan.steps:
+                continue
+            step = self.plan.steps[sid]
+            choice = assume.get(sid)
+            if choice == "done":
+                self.record("step.succeeded", sid, assumed_by="operator", message="assumed done")
+            elif rec.state == "action_done":
+                continue  # the action completed; the step re-runs only its verification
+            elif choice == "redo" or step.idempotent or isinstance(step, _HARMLESS):
+                why = "operator" if choice == "redo" else "idempotent"
+                self.record("step.reset", sid, message=f"in doubt after a crash; re-run ({why})")
+            else:
+                blocked.append(sid)
+        if blocked:
+            names = ", ".join(blocked)
+            raise EngineError(
+                f"step(s) {names} were in flight when the run stopped and are not idempotent; "
+                "check what they did",
+                hint=f"then `cutover resume {self.run_id} --assume {blocked[0]}=done` "
+                "(or =redo) for each",
+            )
+
+    def _wait_for_start(self) -> bool:
+        window = self.plan.model.window
+        at = self.meta.get("at")
+        target = datetime.fromisoformat(at) if at else None
+        if window is not None and self.mode == "live":
+            target = check_start(window, self.now(), target)
+        if target is None or target <= self.now():
+            return True
+        self.record("run.waiting", until=target.isoformat())
+        return sleep_until(target, self.now(), self.stopping)
+
+    def _remaining_path(self) -> tuple[float, list[str]]:
+        records = self.journal.steps()
+        needs = self.plan.needs
+        weights = {
+            sid: 0.0
+            if records.get(sid) and records[sid].state == "succeeded"
+            else self.plan.expected(step, self._history)
+            for sid, step in self.plan.steps.items()
+        }
+        return graph.critical_path(needs, weights)
+
+    def _window_overrun(self) -> str | None:
+        window = self.plan.model.window
+        if window is None or self.mode != "live":
+            return None
+        remaining, path = self._remaining_path()
+        projected = self.now().timestamp() + remaining
+        if projected <= window.ends.timestamp():
+            return None
+        finish = datetime.fromtimestamp(projected, UTC)
+        return (
+            f"projected finish {local(finish, window)} (remaining {format_duration(remaining)} "
+            f"via {' -> '.join(path)}) is after the window end {local(window.ends, window)}"
+        )
+
+    def _capture_ttls(self, sid: str) -> None:
+        """Before a TTL-lowering step starts, read and journal the TTL it will lower."""
+        import dns.exception
+
+        from cutover.probes import DnsProbe
+
+        for wid, step in self.plan.steps.items():
+            if not isinstance(step, WaitStep) or step.ttl_of is None:
+                continue
+            if self.plan.wait_after(step) != sid or self.journal.events(
+                step=wid, kind="ttl.observed"
+            ):
+                continue
+            query = step.ttl_of
+            probe = DnsProbe(dns=DnsQuery(name=query.name, type=query.type, server=query.server))
+            try:
+                ttl = _read_ttl(probe)
+            except (dns.exception.DNSException, OSError) as exc:
+                raise EngineError(
+                    f"cannot read the TTL of {query.name} {query.type}: {exc}"
+                ) from exc
+            self.record("ttl.observed", wid, ttl=ttl, name=query.name, type=query.type)
+
+    def _ready(self) -> list[str]:
+        records = self.journal.steps()
+        done = {s for s, r in records.items() if r.state == "succeeded"}
+        return [
+            sid
+            for sid in self.plan.order()
+            if sid not in done
+            and (records.get(sid) is None or records[sid].state in ("pending", "action_done"))
+            and all(dep in done for dep in self.plan.steps[sid].needs)
+        ]
+
+    def _forward(self) -> str:
+        failure: str | None = None
+        decision: str | None = None
+        running: dict[Future[bool], str] = {}
+        with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="step") as pool:
+            while True:
+                if self.interrupted.is_set() and decision is None and failure is None:
+                    decision = self._decide()
+                    self.record("run.stopping", reason="interrupted", decision=decision)
+                if failure is None and decision is None and not self.stopping.is_set():
+                    for sid in self._ready():
+                        if len(running) >= self.max_parallel or sid in running.values():
+                            continue
+                        overrun = self._window_overrun()
+                        if overrun:
+                            decision = self.plan.model.policy.on_window_overrun
+                            self.stopping.set()
+                            self.record("run.stopping", reason=overrun, decision=decision)
+                            break
+                        step = self.plan.steps[sid]
+                        try:
+                            self._capture_ttls(sid)
+                        except CutoverError as exc:
+                            self.record("step.failed", sid, phase="prepare", message=exc.one_line())
+                            failure = sid
+                            self.stopping.set()
+                            break
+                        self.record(
+                            "step.started",
+                            sid,
+                            step_kind=step.kind,
+                            owner=self.plan.owner(step),
+                            approver=self.plan.approver(step),
+                        )
+                        running[pool.submit(self._run_step, sid)] = sid
+                if not running:
+                    break
+                finished, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    sid = running.pop(future)
+                    if not future.result() and self._state(sid) == "failed" and failure is None:
+                        failure = sid
+                        self.stopping.set()
+                        self.record(
+                            "run.stopping", reason=f"step {sid} failed", decision="rollback"
+                        )
+        if failure is not None:
+            return "failed" if self.check_mode else "rollback"
+        if decision is not None:
+            return decision
+        records = self.journal.steps()
+        if all(records.get(s) and records[s].state == "succeeded" for s in self.plan.steps):
+            return "succeeded"
+        return "hold"
+
+    def _state(self, sid: str) -> str:
+        rec = self.journal.steps().get(sid)
+        return rec.state if rec else "pending"
+
+    def _run_step(self, sid: str) -> bool:
+        try:
+            ok = kinds.forward(self, sid)
+        except CutoverError as exc:
+            self.record("step.failed", sid, phase="action", message=exc.one_line())
+            return False
+        except Exception as exc:  # a bug in a step kind must still end the step in the journal
+            self.record("step.failed", sid, phase="action", message=f"{type(exc).__name__}: {exc}")
+            return False
+        if ok:
+            self.record("step.succeeded", sid)
+        return ok
+
+    def _rollback_all(self) -> str:
+        self.record("run.rolling_back")
+        records = self.journal.steps()
+        needs = self.plan.needs
+        completed = [
+            sid
+            for sid, rec in records.items()
+            if sid in self.plan.steps
+            and rec.action_done
+            and self.plan.steps[sid].mutating
+            and rec.state not in ("rolled_back", "kept")
+        ]
+        completed.sort(key=lambda s: records[s].done_seq or 0, reverse=True)
+        kept: dict[str, str] = {}
+        for sid in completed:
+            reason = self.plan.steps[sid].point_of_no_return
+            if reason:
+                kept[sid] = reason
+                for ancestor in graph.ancestors(needs, sid):
+                    kept.setdefault(ancestor, f"a dependency of point of no return {sid}")
+        for sid in completed:
+            if sid in kept:
+                self.record("step.kept", sid, message=f"not rolled back: {kept[sid]}")
+                continue
+            self.record("step.rollback_started", sid)
+            if not kinds.rollback(self, sid):
+                self.record("run.rollback_failed", step_failed=sid)
+                return "rollback_failed"
+            self.record("step.rolled_back", sid)
+        self.record("run.rolled_back", kept=sorted(kept))
+        return "rolled_back"
+
+
+def _read_ttl(probe: Any) -> int:
+    import dns.resolver
+
+    query = probe.dns
+    resolver = dns.resolver.Resolver(configure=query.server is None)
+    if query.server is not None:
+        resolver.nameservers = [query.server]
+        resolver.port = query.port
+    resolver.lifetime = 10.0
+    answer = resolver.resolve(query.name, query.type)
+    return int(answer.rrset.ttl if answer.rrset is not None else 0)

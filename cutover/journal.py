@@ -1,0 +1,324 @@
+"""The run journal: every state change, durably, before the engine acts on it.
+
+One SQLite database per run (``<runs dir>/<run id>/journal.sqlite``) in WAL mode with
+``synchronous=FULL``, so an event that ``append`` returned survives kill -9 and power loss.
+``events`` is append-only (triggers refuse UPDATE and DELETE); ``steps`` and ``meta``
+hold state derived from the events, updated in the same transaction. Other processes
+(``cutover approve``, ``cutover show``) open the same file concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cutover.errors import JournalError
+from cutover.redact import Redactor
+
+JOURNAL_FILE = "journal.sqlite"
+RUNS_DIR_ENV = "CUTOVER_RUNS_DIR"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts TEXT NOT NULL,
+    step TEXT,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS steps (
+    step TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started TEXT,
+    finished TEXT,
+    action_done INTEGER NOT NULL DEFAULT 0,
+    done_seq INTEGER,
+    message TEXT,
+    result TEXT
+);
+"""
+
+# event kind -> the step state it leads to (other step events are facts, not transitions)
+STEP_TRANSITIONS = {
+    "step.started": "running",
+    "step.action_succeeded": "action_done",
+    "step.succeeded": "succeeded",
+    "step.failed": "failed",
+    "step.rollback_started": "rolling_back",
+    "step.rolled_back": "rolled_back",
+    "step.rollback_failed": "rollback_failed",
+    "step.kept": "kept",
+    "step.reset": "pending",
+}
+RUN_TRANSITIONS = {
+    "run.created": "created",
+    "run.waiting": "waiting",
+    "run.started": "running",
+    "run.resumed": "running",
+    "run.stopping": "stopping",
+    "run.rolling_back": "rolling_back",
+    "run.succeeded": "succeeded",
+    "run.rolled_back": "rolled_back",
+    "run.rollback_failed": "rollback_failed",
+    "run.held": "held",
+    "run.failed": "failed",
+}
+# states after which the run holds nothing: its environment lock can go
+RUN_FINAL = {"succeeded", "rolled_back", "failed"}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def runs_dir(option: Path | None = None) -> Path:
+    """Where runs live: the option, else $CUTOVER_RUNS_DIR, else ``.runs`` here."""
+    if option is not None:
+        return option
+    env = os.environ.get(RUNS_DIR_ENV)
+    return Path(env) if env else Path.cwd() / ".runs"
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    ts: str
+    step: str | None
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    step: str
+    state: str
+    attempts: int
+    started: str | None
+    finished: str | None
+    action_done: bool
+    done_seq: int | None
+    message: str | None
+    result: dict[str, Any] | None
+
+    @property
+    def seconds(self) -> float | None:
+        if not self.started or not self.finished:
+            return None
+        start = datetime.fromisoformat(self.started)
+        return (datetime.fromisoformat(self.finished) - start).total_seconds()
+
+
+class Journal:
+    """One run's journal. Thread-safe within a process; safe across processes."""
+
+    def __init__(self, run_dir: Path, *, redactor: Redactor | None = None) -> None:
+        self.run_dir = run_dir
+        self.path = run_dir / JOURNAL_FILE
+        self.redactor = redactor or Redactor()
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+
+    @classmethod
+    def create(
+        cls, run_dir: Path, meta: dict[str, Any], *, redactor: Redactor | None = None
+    ) -> Journal:
+        if (run_dir / JOURNAL_FILE).exists():
+            raise JournalError(f"run {run_dir.name} already exists", hint="choose another --run-id")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        journal = cls(run_dir, redactor=redactor)
+        with journal._transaction() as db:
+            for key, value in meta.items():
+                db.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+        journal.append("run.created", **meta)
+        return journal
+
+    @classmethod
+    def open(cls, run_dir: Path, *, redactor: Redactor | None = None) -> Journal:
+        if not (run_dir / JOURNAL_FILE).is_file():
+            raise JournalError(
+                f"no run {run_dir.name} in {run_dir.parent}",
+                hint="see `cutover history`, or pass --runs-dir",
+            )
+        return cls(run_dir, redactor=redactor)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- writing ---------------------------------------------------------------
+
+    @staticmethod
+    def _begin(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+
+    def _transaction(self) -> _Tx:
+        return _Tx(self)
+
+    def append(self, kind: str, step: str | None = None, **data: Any) -> Event:
+        """Record one event (and its derived state) durably; returns it once on disk."""
+        clean = self.redactor.data(data)
+        ts = now_iso()
+        body = json.dumps(clean, default=str, ensure_ascii=False)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO events(ts, step, kind, data) VALUES (?, ?, ?, ?)",
+                (ts, step, kind, body),
+            )
+            seq = int(cursor.lastrowid or 0)
+            if step is not None and kind in STEP_TRANSITIONS:
+                self._derive_step(db, seq, ts, step, kind, clean)
+            if kind in RUN_TRANSITIONS:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('state', ?)",
+                    (json.dumps(RUN_TRANSITIONS[kind]),),
+                )
+        return Event(seq, ts, step, kind, clean)
+
+    @staticmethod
+    def _derive_step(
+        db: sqlite3.Connection, seq: int, ts: str, step: str, kind: str, data: dict[str, Any]
+    ) -> None:
+        state = STEP_TRANSITIONS[kind]
+        db.execute("INSERT OR IGNORE INTO steps(step, state) VALUES (?, 'pending')", (step,))
+        message = data.get("message")
+        if kind == "step.started":
+            db.execute(
+                "UPDATE steps SET state=?, attempts=attempts+1, started=COALESCE(started, ?),"
+                " finished=NULL, message=NULL WHERE step=?",
+                (state, ts, step),
+            )
+        elif kind in ("step.action_succeeded", "step.succeeded"):
+            result = json.dumps(data.get("result")) if "result" in data else None
+            db.execute(
+                "UPDATE steps SET state=?, action_done=1, done_seq=COALESCE(done_seq, ?),"
+                " result=COALESCE(?, result), finished=CASE WHEN ?='succeeded' THEN ?"
+                " ELSE finished END WHERE step=?",
+                (state, seq, result, state, ts, step),
+            )
+        elif kind == "step.failed":
+            db.execute(
+                "UPDATE steps SET state=?, finished=?, message=?,"
+                " action_done=action_done OR ? WHERE step=?",
+                (state, ts, message, int(bool(data.get("action_done"))), step),
+            )
+        elif kind == "step.rolled_back":
+            db.execute(
+                "UPDATE steps SET state=?, action_done=0, message=? WHERE step=?",
+                (state, message, step),
+            )
+        elif kind == "step.reset":
+            db.execute(
+                "UPDATE steps SET state=?, action_done=0, done_seq=NULL, started=NULL,"
+                " finished=NULL, message=? WHERE step=?",
+                (state, message, step),
+            )
+        else:
+            db.execute(
+                "UPDATE steps SET state=?, message=COALESCE(?, message) WHERE step=?",
+                (state, message, step),
+            )
+
+    # --- reading ---------------------------------------------------------------
+
+    def meta(self) -> dict[str, Any]:
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
+    def state(self) -> str:
+        return str(self.meta().get("state", "created"))
+
+    def steps(self) -> dict[str, StepRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT step, state, attempts, started, finished, action_done, done_seq,"
+                " message, result FROM steps"
+            ).fetchall()
+        return {
+            row[0]: StepRecord(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                bool(row[5]),
+                row[6],
+                row[7],
+                json.loads(row[8]) if row[8] else None,
+            )
+            for row in rows
+        }
+
+    def events(self, *, step: str | None = None, kind: str | None = None) -> list[Event]:
+        query = "SELECT seq, ts, step, kind, data FROM events WHERE 1=1"
+        args: list[Any] = []
+        if step is not None:
+            query += " AND step=?"
+            args.append(step)
+        if kind is not None:
+            query += " AND kind=?"
+            args.append(kind)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY seq", args).fetchall()
+        return [Event(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+
+class _Tx:
+    """BEGIN IMMEDIATE ... COMMIT under the process lock; COMMIT is the durability point."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.journal._lock.acquire()
+        try:
+            self.journal._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self.journal._lock.release()
+            raise JournalError(f"cannot write journal {self.journal.path}: {exc}") from exc
+        return self.journal._db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        db = self.journal._db
+        try:
+            if exc_type is None:
+                db.execute("COMMIT")
+            else:
+                db.execute("ROLLBACK")
+        except sqlite3.Error as error:
+            raise JournalError(f"cannot write journal {self.journal.path}: {error}") from error
+        finally:
+            self.journal._lock.release()
+
+
+def list_runs(root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(run dir, meta) of every run under ``root``, oldest first."""
+    if not root.is_dir():
+        return
+    for run_dir in sorted(p for p in root.iterdir() if (p / JOURNAL_FILE).is_file()):
+        journal = Journal(run_dir)
+        try:
+            yield run_dir, journal.meta()
+        finally:
+            journal.close()

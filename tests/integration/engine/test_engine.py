@@ -1,0 +1,176 @@
+"""The engine with real ansible-runner playbooks (localhost, local connection)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from cutover.journal import Journal
+
+# the forward action of count.yml records "<step> action"; its verify "<step> verify";
+# its rollback "<step> rollback"
+STEP = """\
+- id: {id}
+  kind: playbook
+  playbook: count.yml
+  rollback: count.yml
+"""
+
+
+def test_independent_steps_run_in_parallel(lab) -> None:
+    # b and c each wait for the other's mark: run one after the other, both would fail
+    plan = lab.plan(
+        STEP.format(id="a")
+        + """\
+- id: b
+  kind: playbook
+  needs: [a]
+  playbook: rendezvous.yml
+  rollback: count.yml
+  vars: {partner: c}
+- id: c
+  kind: playbook
+  needs: [a]
+  playbook: rendezvous.yml
+  rollback: count.yml
+  vars: {partner: b}
+"""
+    )
+    result = lab.cli("run", str(plan), "--env", "lab", "--run-id", "par")
+    assert result.returncode == 0, result.stderr
+    assert lab.log()[0] == "a action"
+    assert sorted(lab.log()[1:]) == ["b action", "c action"]
+
+
+def test_failure_in_the_middle_rolls_back_completed_steps_in_reverse(lab) -> None:
+    plan = lab.plan(
+        STEP.format(id="a")
+        + STEP.format(id="b")
+        + "  needs: [a]\n"
+        + STEP.format(id="c")
+        + "  needs: [b]\n  vars: {fail_actions: [action]}\n"
+        + STEP.format(id="d")
+        + "  needs: [c]\n"
+    )
+    result = lab.cli("--json", "run", str(plan), "--env", "lab", "--run-id", "mid")
+    assert result.returncode == 1
+    assert "run mid ended rolled_back (failed: c)" in result.stderr
+    # c's own action failed (its in-play rescue is the playbook's job): not rolled back
+    assert lab.log() == ["a action", "b action", "c action", "b rollback", "a rollback"]
+    journal = Journal.open(lab.runs / "mid")
+    states = {sid: rec.state for sid, rec in journal.steps().items()}
+    assert journal.state() == "rolled_back"
+    journal.close()
+    assert states == {"a": "rolled_back", "b": "rolled_back", "c": "failed"}  # d never started
+
+
+def test_verification_failure_triggers_rollback(lab) -> None:
+    plan = lab.plan(
+        STEP.format(id="a")
+        + STEP.format(id="b")
+        + "  needs: [a]\n  verify: count.yml\n  vars: {fail_actions: [verify]}\n"
+    )
+    result = lab.cli("run", str(plan), "--env", "lab", "--run-id", "ver")
+    assert result.returncode == 1
+    # b's action completed, so b itself is rolled back, then a
+    assert lab.log() == ["a action", "b action", "b verify", "b rollback", "a rollback"]
+
+
+def test_rollback_command_undoes_a_finished_run(lab) -> None:
+    plan = lab.plan(STEP.format(id="a") + STEP.format(id="b") + "  needs: [a]\n")
+    assert lab.cli("run", str(plan), "--env", "lab", "--run-id", "r1").returncode == 0
+    result = lab.cli("rollback", "r1")
+    assert result.returncode == 1  # the run ends rolled_back, which is not "succeeded"
+    assert lab.log() == ["a action", "b action", "b rollback", "a rollback"]
+    history = json.loads(lab.cli("--json", "history").stdout)
+    assert [(r["run"], r["state"]) for r in history] == [("r1", "rolled_back")]
+
+
+def test_check_mode_changes_nothing(lab) -> None:
+    plan = lab.plan(STEP.format(id="a"))
+    result = lab.cli("run", str(plan), "--env", "lab", "--check")
+    assert result.returncode == 0, result.stderr
+    assert lab.log() == []  # the shell task is skipped in check mode
+
+
+def test_window_refuses_a_live_run_outside_it(lab) -> None:
+    header = "window: {start: '2020-06-28T22:00', end: '2020-06-29T04:00'}\n"
+    plan = lab.plan(STEP.format(id="a") + "  estimate: 1m\n", header=header)
+    result = lab.cli("run", str(plan), "--env", "production")
+    assert result.returncode == 1
+    assert "outside the window: it closed at 2020-06-29 04:00 +07" in result.stderr
+    assert lab.log() == []
+    assert not lab.runs.exists() or not any(lab.runs.iterdir())  # nothing recorded
+
+
+def test_window_not_yet_open_needs_at(lab) -> None:
+    header = "window: {start: '2099-06-28T22:00', end: '2099-06-29T04:00'}\n"
+    plan = lab.plan(STEP.format(id="a") + "  estimate: 1m\n", header=header)
+    result = lab.cli("run", str(plan), "--env", "production")
+    assert result.returncode == 1
+    assert "outside the window: it opens at 2099-06-28 22:00 +07" in result.stderr
+    assert "--at" in result.stderr
+
+
+def test_live_run_refuses_auto_approve(lab) -> None:
+    header = "window: {start: '2020-06-28T22:00', end: '2099-06-29T04:00'}\n"
+    plan = lab.plan(STEP.format(id="a"), header=header)
+    result = lab.cli("run", str(plan), "--env", "production", "--auto-approve")
+    assert result.returncode == 1
+    assert "--auto-approve is for rehearsals only" in result.stderr
+
+
+def test_gate_is_approved_from_a_second_process(lab) -> None:
+    plan = lab.plan(
+        "- id: go-no-go\n  kind: gate\n  approver: Pho Giam doc\n"
+        + STEP.format(id="after")
+        + "  needs: [go-no-go]\n"
+    )
+    proc = lab.spawn("run", str(plan), "--env", "staging", "--run-id", "g1")
+    try:
+        deadline = time.monotonic() + 120
+        waiting = False
+        while time.monotonic() < deadline and not waiting:
+            if (lab.runs / "g1" / "journal.sqlite").exists():
+                journal = Journal.open(lab.runs / "g1")
+                record = journal.steps().get("go-no-go")
+                journal.close()
+                waiting = record is not None and record.state == "running"
+            time.sleep(0.2)
+        assert waiting, "the gate never started"
+        assert lab.log() == []  # nothing passes the gate before approval
+        approved = lab.cli("approve", "g1", "go-no-go", "--by", "Pho Giam doc")
+        assert approved.returncode == 0, approved.stderr
+        assert proc.wait(timeout=300) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert lab.log() == ["after action"]
+    journal = Journal.open(lab.runs / "g1")
+    approvals = journal.events(step="go-no-go", kind="gate.approved")
+    journal.close()
+    assert [e.data["by"] for e in approvals] == ["Pho Giam doc"]
+
+
+def test_approve_refuses_a_step_that_is_not_a_gate(lab) -> None:
+    plan = lab.plan(STEP.format(id="a"))
+    assert lab.cli("run", str(plan), "--env", "lab", "--run-id", "n1").returncode == 0
+    result = lab.cli("approve", "n1", "a")
+    assert result.returncode == 1
+    assert "is a playbook step, not a gate" in result.stderr
+
+
+def test_secrets_never_reach_what_is_written(lab) -> None:
+    secret = "tsig-s3cr3t-value"
+    plan = lab.plan(
+        "- id: a\n  kind: playbook\n  playbook: secret.yml\n  rollback: count.yml\n",
+        header="secrets: {tsig_key: {env: TEST_TSIG}}\n",
+    )
+    result = lab.cli("--json", "run", str(plan), "--env", "lab", "--run-id", "s1", TEST_TSIG=secret)
+    assert result.returncode == 0, result.stderr
+    assert (lab.root / "seen").read_text().strip() == secret  # the playbook did get it
+    assert secret not in result.stdout + result.stderr
+    for path in (lab.runs / "s1").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
