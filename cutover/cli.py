@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
-        command.main(args=args, prog_name="cutover", standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of typer.Exit.
+        returned = command.main(args=args, prog_name="cutover", standalone_mode=False)
     except CutoverError as exc:
         if _wants_debug(args):
             traceback.print_exc()
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 if __name__ == "__main__":

@@ -67,9 +67,9 @@ def _ctrl_c(engine: Engine) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _finish(out: Output, outcome: Outcome) -> None:
+def _finish(out: Output, outcome: Outcome, wanted: str = "succeeded") -> None:
     out.result(outcome_data(outcome), render=steps_table(outcome))
-    if outcome.state != "succeeded":
+    if outcome.state != wanted:
         # an error, so the CLI prints one line and exits non-zero for scripts and schedulers
         failed = [
             s for s, d in outcome.steps.items() if d["state"] in ("failed", "rollback_failed")
@@ -87,7 +87,8 @@ def _drive(out: Output, engine: Engine, action: str, assume: dict[str, str]) -> 
             outcome = engine.rollback() if action == "rollback" else engine.execute(assume=assume)
     finally:
         engine.close()
-    _finish(out, outcome)
+    # A rollback that was asked for and completed is a success, not an error.
+    _finish(out, outcome, "rolled_back" if action == "rollback" else "succeeded")
 
 
 def register(app: typer.Typer) -> None:

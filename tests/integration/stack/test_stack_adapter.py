@@ -1,0 +1,67 @@
+"""The engine's `stack` step adapter on a real stack: read, check, update, restore
+(including a secret, which travels only in its encrypted form)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cutover.engine.stacks import get_adapter
+from cutover.paths import project_root
+from cutover.stack import find_engine, open_stack
+
+pytestmark = pytest.mark.integration
+
+HERE = Path(__file__).parent
+OLD, NEW = "first-secret-value", "a-longer-second-secret-value"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project home whose Pulumi.yaml is the small marker program."""
+    engine = find_engine()  # found before the home moves away from the repo's .tools
+    monkeypatch.setenv("PATH", engine.path_env())
+    monkeypatch.setenv("CUTOVER_STATE_DIR", str(tmp_path / "state"))
+    for var in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    work = tmp_path / "home"
+    work.mkdir()
+    shutil.copy(HERE / "project" / "__main__.py", work / "__main__.py")
+    (work / "Pulumi.yaml").write_text(
+        "name: cutover-marker\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+        f"    virtualenv: {project_root() / '.venv'}\n"
+    )
+    monkeypatch.setenv("CUTOVER_HOME", str(work))
+    return work
+
+
+def test_adapter_updates_and_restores_exactly(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "marker.txt"
+    stack = open_stack("adapt")
+    stack.set_config({"marker:path": str(target), "marker:token": OLD}, secret={"marker:token"})
+    stack.up()
+    assert target.read_text() == f"token-length={len(OLD)}"
+
+    adapter = get_adapter("pulumi")
+    previous = adapter.read_config("adapt", ["marker:token", "marker:absent"])
+    assert previous["marker:absent"] is None
+    assert str(previous["marker:token"]).startswith("secure:")
+    assert OLD not in str(previous["marker:token"])
+
+    config_file = home / "Pulumi.adapt.yaml"
+    before = config_file.read_bytes()
+    adapter.update("adapt", {"marker:token": NEW}, check=True)
+    assert config_file.read_bytes() == before, "check mode changed the stack config"
+    assert target.read_text() == f"token-length={len(OLD)}"
+
+    adapter.update("adapt", {"marker:token": NEW}, check=False)
+    assert target.read_text() == f"token-length={len(NEW)}"
+
+    adapter.update("adapt", previous, check=False)  # what a rollback does
+    assert target.read_text() == f"token-length={len(OLD)}"
+    assert open_stack("adapt", create=False).get_config()["marker:token"].value == OLD
+
+    stack.destroy(remove=True)
+    assert not target.exists()
