@@ -1,18 +1,14 @@
-"""Where the lab keeps its state: ``.state/`` in the project root (git-ignored)."""
+"""Where the lab keeps its state: under the project's state folder (git-ignored)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from cutover.paths import project_root, state_dir
 
+PROJECT_ROOT = project_root()
 
-def state_dir() -> Path:
-    """``$CUTOVER_STATE_DIR`` or ``<project>/.state``; made private on first use."""
-    path = Path(os.environ.get("CUTOVER_STATE_DIR") or PROJECT_ROOT / ".state")
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+__all__ = ["PROJECT_ROOT", "lab_dir", "state_dir"]
 
 
 def lab_dir(lab: str) -> Path:

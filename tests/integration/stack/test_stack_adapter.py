@@ -3,38 +3,24 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from cutover.engine.stacks import get_adapter
-from cutover.paths import project_root
 from cutover.stack import find_engine, open_stack
 
 pytestmark = pytest.mark.integration
 
-HERE = Path(__file__).parent
 OLD, NEW = "first-secret-value", "a-longer-second-secret-value"
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project home whose Pulumi.yaml is the small marker program."""
+def home(marker_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     engine = find_engine()  # found before the home moves away from the repo's .tools
     monkeypatch.setenv("PATH", engine.path_env())
-    monkeypatch.setenv("CUTOVER_STATE_DIR", str(tmp_path / "state"))
-    for var in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    work = tmp_path / "home"
-    work.mkdir()
-    shutil.copy(HERE / "project" / "__main__.py", work / "__main__.py")
-    (work / "Pulumi.yaml").write_text(
-        "name: cutover-marker\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-        f"    virtualenv: {project_root() / '.venv'}\n"
-    )
-    monkeypatch.setenv("CUTOVER_HOME", str(work))
-    return work
+    monkeypatch.setenv("CUTOVER_HOME", str(marker_project))
+    return marker_project
 
 
 def test_adapter_updates_and_restores_exactly(home: Path, tmp_path: Path) -> None:

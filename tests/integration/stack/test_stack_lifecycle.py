@@ -4,7 +4,6 @@ preview, up, refresh (no changes), destroy, with a secret stored encrypted."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,26 +15,12 @@ from cutover.stack import PULUMI_VERSION, find_engine, open_stack
 
 pytestmark = pytest.mark.integration
 
-HERE = Path(__file__).parent
 TOKEN = "lab-secret-6d1f0b2a"  # a test value, not a real secret
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # Own state folder: own backend and passphrase; nothing shared with a real lab.
-    monkeypatch.setenv("CUTOVER_STATE_DIR", str(tmp_path / "state"))
-    for var in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    work = tmp_path / "project"
-    work.mkdir()
-    shutil.copy(HERE / "project" / "__main__.py", work / "__main__.py")
-    venv = project_root() / ".venv"
-    (work / "Pulumi.yaml").write_text(
-        "name: cutover-marker\n"
-        "runtime:\n  name: python\n  options:\n    toolchain: pip\n"
-        f"    virtualenv: {venv}\n"
-    )
-    return work
+def project(marker_project: Path) -> Path:
+    return marker_project
 
 
 def test_engine_is_the_pinned_release() -> None:
