@@ -49,13 +49,14 @@ install_python() {
     fi
     local uv="$uv_dir/bin/uv"
     local want
-    want=$(hash_of "$ROOT/requirements.lock" "$ROOT/pyproject.toml")
+    want=$(hash_of "$ROOT/requirements.lock" "$ROOT/pyproject.toml" "$ROOT/scripts/setup.sh")
     local stamp="$ROOT/.venv/.setup-stamp"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -x "$ROOT/.venv/bin/cutover" ]]; then
         return
     fi
     say "creating the Python environment in .venv"
-    [[ -x "$ROOT/.venv/bin/python" ]] || "$uv" venv -q --python "$PYTHON" "$ROOT/.venv"
+    # --seed: Pulumi's Python language host runs `python -m pip list` in this environment.
+    "$uv" venv -q --seed --allow-existing --python "$PYTHON" "$ROOT/.venv"
     UV_CACHE_DIR="$CACHE/uv-cache" "$uv" pip sync -q --python "$ROOT/.venv/bin/python" "$ROOT/requirements.lock"
     UV_CACHE_DIR="$CACHE/uv-cache" "$uv" pip install -q --no-deps --python "$ROOT/.venv/bin/python" -e "$ROOT"
     echo "$want" >"$stamp"

@@ -1,0 +1,33 @@
+"""Where the project keeps things on disk.
+
+The project root holds Pulumi.yaml, playbooks/ and inventories/. State that must never be
+committed (generated keys, passphrases, the local Pulumi backend) lives under ``.state/``;
+built tools under ``.tools/``. Both are git-ignored, and both can be moved by environment
+for a real site.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """The checkout this package runs from, or ``$CUTOVER_HOME``."""
+    env = os.environ.get("CUTOVER_HOME")
+    return Path(env).resolve() if env else PACKAGE_DIR.parent
+
+
+def state_dir() -> Path:
+    """Secrets and local state: ``$CUTOVER_STATE_DIR`` or ``<root>/.state`` (mode 0700)."""
+    env = os.environ.get("CUTOVER_STATE_DIR")
+    path = Path(env) if env else project_root() / ".state"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def tools_bin() -> Path:
+    """Executables set up by ``scripts/setup.sh`` (the Pulumi engine and its plugins)."""
+    return project_root() / ".tools" / "bin"
