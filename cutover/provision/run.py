@@ -9,6 +9,8 @@ the run's status, rc and per-host stats back. It never prints.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -70,6 +72,9 @@ def run_playbook(
     ident = time.strftime("%Y%m%dT%H%M%S") + ("-check" if check else "")
     env = {**ENV_DEFAULTS, "ANSIBLE_FORKS": str(forks)}
     env["ANSIBLE_LOCAL_TEMP"] = str(data_dir / "tmp")
+    # The ansible-playbook of this interpreter's environment, whatever PATH says.
+    venv_bin = Path(sys.executable).parent
+    env["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
     # Variables go in a file of their own (``-e @file``): inline they can exceed the
     # kernel's argument size, and runner's env/extravars would outlive the run.
     vars_file = data_dir / f"vars-{ident}.json"
