@@ -1,0 +1,82 @@
+"""Provision a merger environment: the as-is provinces and the merged target, by Ansible.
+
+``provision(inv)`` builds the variables from the inventory (already validated when it was
+loaded, so a bad inventory never gets here), makes sure the secrets exist, and runs
+``playbooks/provision.yml`` through ansible-runner. Nothing here prints: progress goes to
+``on_event`` (raw ansible-runner events).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cutover import paths
+from cutover.errors import ConfigError, Location
+from cutover.inventory import Inventory
+from cutover.lab.paths import lab_dir
+from cutover.provision import secrets as secretlib
+from cutover.provision import vars as varslib
+from cutover.provision.run import EventHandler, RunResult, run_playbook
+
+PLAYBOOK = "provision.yml"
+
+
+def env_dir(inv: Inventory) -> Path:
+    """``.state/provision/<merger>-<env>/``: secrets.json, pki/, secret-vars.json, runs/."""
+    path = paths.state_dir() / "provision" / f"{inv.name}-{inv.environment}"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def ansible_inventory(inv: Inventory) -> Path:
+    """The Ansible inventory of the environment's hosts: the lab's export, or (staging,
+    production) the one exported from the Pulumi stack into ``.state/inventories/``."""
+    if inv.environment == "lab":
+        path = lab_dir(inv.env.network.lab or "") / "inventory.yml"
+        hint = f"run `cutover lab up {inv.name}` first"
+    else:
+        path = paths.state_dir() / "inventories" / f"{inv.name}-{inv.environment}.yml"
+        hint = f"export it with `cutover stack up {inv.name} --env {inv.environment}`"
+    if not path.is_file():
+        raise ConfigError("no Ansible inventory for these hosts", where=Location(path), hint=hint)
+    return path
+
+
+@dataclass(frozen=True)
+class Prepared:
+    public: dict[str, Any]
+    secret_vars: Path
+    secrets: secretlib.Secrets
+    inventory: Path
+
+
+def prepare(inv: Inventory) -> Prepared:
+    """Variables and secrets for a run; touches no host."""
+    directory = env_dir(inv)
+    sec = secretlib.load(directory / "secrets.json")
+    pki = directory / "pki"
+    pki.mkdir(exist_ok=True, mode=0o700)
+    public, secret = varslib.build(inv, sec, str(pki))
+    sec.save()
+    secret_vars = directory / "secret-vars.json"
+    secretlib.write_private(secret_vars, json.dumps(secret, sort_keys=True) + "\n")
+    public["cutover_secret_vars"] = str(secret_vars)
+    return Prepared(public, secret_vars, sec, ansible_inventory(inv))
+
+
+def provision(
+    inv: Inventory, *, check: bool = False, on_event: EventHandler | None = None
+) -> RunResult:
+    prepared = prepare(inv)
+    return run_playbook(
+        paths.project_root() / "playbooks" / PLAYBOOK,
+        prepared.inventory,
+        prepared.public,
+        env_dir(inv) / "runs",
+        check=check,
+        forks=max(5, len(inv.hosts) + 1),
+        on_event=on_event,
+    )

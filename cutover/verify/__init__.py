@@ -1,0 +1,134 @@
+"""Verification with real clients, through the lab resolver: DNS (dnspython), mail
+(smtplib, imaplib), portal (httpx over TLS checked against the lab CA), video (slixmpp).
+
+Each service module has ``check(ctx) -> list[Check]``; :func:`verify` runs them all and
+returns a :class:`Report`. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rdatatype
+
+from cutover.errors import ConfigError, Location
+from cutover.inventory import Inventory
+from cutover.inventory.model import Service
+from cutover.provision import env_dir
+from cutover.provision import secrets as secretlib
+
+STATES = ("as-is",)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Check:
+    service: str
+    target: str
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    merger: str
+    environment: str
+    state: str
+    checks: list[Check] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "merger": self.merger,
+            "environment": self.environment,
+            "state": self.state,
+            "ok": self.ok,
+            "passed": sum(c.ok for c in self.checks),
+            "failed": sum(not c.ok for c in self.checks),
+            "seconds": round(self.seconds, 1),
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+
+@dataclass
+class Context:
+    inv: Inventory
+    resolver: str
+    secrets: secretlib.Secrets
+    ca_file: Path
+
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    def query(
+        self, server: str, name: str, rdtype: str, *, recurse: bool = False
+    ) -> dns.message.Message:
+        q = dns.message.make_query(name, rdtype)
+        if not recurse:
+            q.flags &= ~dns.flags.RD
+        return dns.query.udp(q, server, timeout=3)
+
+    def resolve(self, name: str, rdtype: str = "A") -> list[str]:
+        """Answers of ``name`` through the lab resolver, following CNAMEs."""
+        response = self.query(self.resolver, name, rdtype, recurse=True)
+        wanted = dns.rdatatype.from_text(rdtype)
+        return [r.to_text() for rrset in response.answer if rrset.rdtype == wanted for r in rrset]
+
+
+def context(inv: Inventory) -> Context:
+    resolvers = [h for h in inv.hosts if Service.RESOLVER in h.services]
+    if not resolvers:
+        raise ConfigError(
+            f"{inv.name}/{inv.environment} has no resolver host to verify through",
+            hint="verification runs in the lab (a host with services: [resolver])",
+        )
+    directory = env_dir(inv)
+    secrets_file = directory / "secrets.json"
+    ca_file = directory / "pki" / "ca.crt"
+    for path in (secrets_file, ca_file):
+        if not path.exists():
+            raise ConfigError(
+                "the environment was never provisioned",
+                where=Location(path),
+                hint=f"run `cutover provision {inv.name} --env {inv.environment}` first",
+            )
+    return Context(inv, str(resolvers[0].address), secretlib.load(secrets_file), ca_file)
+
+
+def retry(attempt: Callable[[], T], seconds: float, ok: Callable[[T], bool]) -> T:
+    """``attempt()`` until ``ok`` or ``seconds`` pass (secondaries, mail delivery lag)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = attempt()
+        if ok(result) or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
+
+
+def verify(inv: Inventory, state: str = "as-is", services: tuple[str, ...] = ()) -> Report:
+    if state not in STATES:
+        raise ConfigError(f"unknown state {state!r}", hint=f"use one of {', '.join(STATES)}")
+    from cutover.verify import dns_check as dnscheck
+    from cutover.verify import mail, portal, video
+
+    ctx = context(inv)
+    report = Report(inv.name, inv.environment, state)
+    started = time.monotonic()
+    for name, module in (("dns", dnscheck), ("mail", mail), ("portal", portal), ("video", video)):
+        if not services or name in services:
+            report.checks += module.check(ctx)
+    report.seconds = time.monotonic() - started
+    return report

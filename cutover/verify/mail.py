@@ -1,0 +1,90 @@
+"""Mail: a probe message sent over SMTP to each province's probe mailbox (found through
+MX records at the lab resolver) is read back over IMAP (STARTTLS, lab CA), then removed."""
+
+from __future__ import annotations
+
+import imaplib
+import smtplib
+import socket
+import time
+import uuid
+from email.message import EmailMessage
+
+from cutover.inventory.model import Service
+from cutover.provision.vars import probe_address
+from cutover.verify import Check, Context
+
+
+class _IMAP(imaplib.IMAP4):
+    """IMAP to an address, with TLS checked against the server's name."""
+
+    def __init__(self, name: str, address: str, timeout: float = 10) -> None:
+        self._address = address
+        super().__init__(name, 143, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return socket.create_connection((self._address, self.port), timeout)
+
+
+def probe(ctx: Context, server: str, address: str, mailbox: str) -> tuple[bool, str]:
+    password = ctx.secrets.mailbox(mailbox)["password"]
+    message_id = f"<verify-{uuid.uuid4().hex}@cutover.lab>"
+    msg = EmailMessage()
+    msg["From"] = "verify@lab.gov.vn"
+    msg["To"] = mailbox
+    msg["Subject"] = "cutover verification probe"
+    msg["Message-ID"] = message_id
+    msg.set_content("probe\n")
+    with smtplib.SMTP(address, 25, local_hostname="verify.lab.gov.vn", timeout=10) as smtp:
+        smtp.send_message(msg)
+    imap = _IMAP(server, address)
+    try:
+        imap.starttls(ssl_context=ctx.tls())
+        imap.login(mailbox, password)
+        imap.select("INBOX")
+        deadline = time.monotonic() + 15
+        found: list[bytes] = []
+        while time.monotonic() < deadline:
+            _, data = imap.search(None, "HEADER", "Message-ID", message_id)
+            found = data[0].split()
+            if found:
+                break
+            time.sleep(0.3)
+            imap.noop()
+        if not found:
+            return False, f"{message_id} not in INBOX after 15 s"
+        _, fetched = imap.fetch(found[0], "(RFC822)")
+        body = fetched[0][1] if fetched and isinstance(fetched[0], tuple) else b""
+        ok = message_id.encode() in body
+        imap.store(found[0], "+FLAGS", "\\Deleted")
+        imap.expunge()
+        return ok, f"read back {message_id} from {server}"
+    finally:
+        imap.logout()
+
+
+def check(ctx: Context) -> list[Check]:
+    results = []
+    for p in ctx.inv.merger.provinces:
+        mailbox = probe_address(p)
+        try:
+            mx = sorted(ctx.resolve(p.domain, "MX"), key=lambda r: int(r.split()[0]))
+            server = mx[0].split()[1].rstrip(".")
+            address = ctx.resolve(server, "A")[0]
+            ok, detail = probe(ctx, server, address, mailbox)
+        except (OSError, imaplib.IMAP4.error, smtplib.SMTPException, IndexError) as exc:
+            ok, detail = False, f"{exc.__class__.__name__}: {exc}"
+        results.append(
+            Check("mail", p.domain, f"SMTP to {mailbox} read back over IMAP", ok, detail)
+        )
+    target = ctx.inv.target
+    for host in ctx.inv.hosts_for("merged", Service.MAIL):
+        mailbox = probe_address(target)
+        try:
+            ok, detail = probe(ctx, host.fqdn, str(host.address), mailbox)
+        except (OSError, imaplib.IMAP4.error, smtplib.SMTPException) as exc:
+            ok, detail = False, f"{exc.__class__.__name__}: {exc}"
+        results.append(
+            Check("mail", f"{host.name} (merged)", f"SMTP to {mailbox} read back", ok, detail)
+        )
+    return results

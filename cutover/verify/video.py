@@ -1,0 +1,75 @@
+"""Video conference: an account logs in to Prosody (found through the SRV record at the
+lab resolver, TLS checked against the lab CA) and joins one of its province's rooms."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import slixmpp
+
+from cutover.inventory.model import Service
+from cutover.verify import Check, Context
+
+logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+
+
+async def _join(ctx: Context, jid: str, address: str, port: int, room: str) -> tuple[bool, str]:
+    password = ctx.secrets.xmpp(jid)["password"]
+    client = slixmpp.ClientXMPP(jid, password)
+    client.ssl_context = ctx.tls()
+    client.register_plugin("xep_0045")
+    client.register_plugin("xep_0199")
+    session = asyncio.get_running_loop().create_future()
+    client.add_event_handler("session_start", lambda _: session.done() or session.set_result(1))
+    client.add_event_handler(
+        "failed_auth", lambda _: session.done() or session.set_exception(PermissionError("auth"))
+    )
+    client.connect(host=address, port=port)
+    try:
+        await asyncio.wait_for(session, 15)
+        client.send_presence()
+        await client.plugin["xep_0045"].join_muc_wait(
+            slixmpp.JID(room), "verify", maxstanzas=0, timeout=10
+        )
+        return True, f"{jid} joined {room}"
+    finally:
+        client.disconnect()
+        await asyncio.sleep(0.2)
+
+
+def join(ctx: Context, jid: str, address: str, port: int, room: str) -> tuple[bool, str]:
+    try:
+        return asyncio.run(_join(ctx, jid, address, port, room))
+    except Exception as exc:  # slixmpp raises many kinds; each is a failed check
+        return False, f"{exc.__class__.__name__}: {exc}"
+
+
+def check(ctx: Context) -> list[Check]:
+    results = []
+    for p in ctx.inv.merger.provinces:
+        accounts = [a for a in ctx.inv.accounts if a.province == p.id]
+        rooms = [r for r in ctx.inv.rooms if r.province == p.id]
+        if not accounts or not rooms:
+            continue
+        srv = ctx.resolve(f"_xmpp-client._tcp.{p.domain}", "SRV")
+        if not srv:
+            results.append(Check("video", p.domain, "SRV _xmpp-client", False, "no SRV record"))
+            continue
+        _, _, port, target = srv[0].split()
+        address = ctx.resolve(target.rstrip("."), "A")
+        room = f"{rooms[0].name}@conference.{p.domain}"
+        ok, detail = join(ctx, accounts[0].jid, address[0], int(port), room)
+        results.append(Check("video", p.domain, "an account logs in and joins a room", ok, detail))
+    target_p = ctx.inv.target
+    for host in ctx.inv.hosts_for("merged", Service.VIDEO):
+        if not ctx.inv.accounts or not ctx.inv.rooms:
+            continue
+        room = f"{ctx.inv.rooms[-1].new_name}@conference.{target_p.domain}"
+        ok, detail = join(ctx, ctx.inv.accounts[-1].new_jid, str(host.address), 5222, room)
+        results.append(
+            Check(
+                "video", f"{host.name} (merged)", "a migrated-name account joins a room", ok, detail
+            )
+        )
+    return results
