@@ -31,6 +31,7 @@ from cutover.engine import steps as kinds
 from cutover.engine import testhook
 from cutover.engine.history import step_durations
 from cutover.engine.lock import EnvLock
+from cutover.engine.merger import MergerContext, load_context
 from cutover.engine.notify import Webhook
 from cutover.engine.window import check_start, local, sleep_until
 from cutover.errors import ConfigError, CutoverError, EngineError
@@ -187,8 +188,21 @@ class Engine:
         self._history = step_durations(runs_dir, plan.name) if self.mode != "check" else {}
         parallel = self.meta.get("max_parallel") or plan.model.policy.max_parallel
         self.max_parallel = max(1, int(parallel))
+        self._context: MergerContext | None = None
+        self._context_lock = threading.Lock()
 
     # --- services for step kinds -------------------------------------------------
+
+    def merger_context(self) -> MergerContext | None:
+        """The merger environment's inventory and variables, loaded once, when the plan
+        names a merger."""
+        merger = self.plan.model.merger
+        if merger is None:
+            return None
+        with self._context_lock:
+            if self._context is None:
+                self._context = load_context(merger, self.env, self.plan.base)
+        return self._context
 
     @property
     def check_mode(self) -> bool:
@@ -215,7 +229,12 @@ class Engine:
     def playbook(self, step: PlaybookStep, relative: str, action: str) -> PlaybookResult:
         record = self.journal.steps()[step.id]
         ident = f"{action}-{record.attempts}-{int(time.time() * 1000)}"
+        context = self.merger_context()
+        inventory = self.plan.inventory_for(step) or (
+            context.ansible_inventory if context else None
+        )
         extravars = {
+            **(context.vars if context else {}),
             **self.plan.model.vars,
             **step.vars,
             **self.meta.get("extravars", {}),
@@ -223,6 +242,7 @@ class Engine:
             "cutover_step": step.id,
             "cutover_action": action,
             "cutover_env": self.env,
+            "cutover_run_dir": str(self.journal.run_dir),
         }
 
         def on_event(event: dict[str, Any]) -> None:
@@ -241,7 +261,7 @@ class Engine:
         return run_playbook(
             self.plan.playbook_path(relative),
             private_data_dir=self.journal.run_dir / "steps" / step.id / ident,
-            inventory=self.plan.inventory_for(step),
+            inventory=inventory,
             extravars=extravars,
             secret_vars=self.secret_vars,
             limit=step.limit,
