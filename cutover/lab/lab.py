@@ -20,7 +20,7 @@ from typing import Any
 
 from cutover.errors import LabError
 from cutover.inventory import Inventory
-from cutover.lab import ansible, bridge, lxc, template
+from cutover.lab import ansible, bridge, limits, lxc, template
 from cutover.lab.keys import KeyPair, ensure_keypair, write_known_hosts
 from cutover.lab.lxc import HostSpec, HostState
 from cutover.lab.paths import lab_dir
@@ -108,6 +108,8 @@ def prepare(inv: Inventory, report: Report = _quiet) -> tuple[LabSpec, KeyPair]:
         report("template.build", template=wanted)
     spec = spec_of(inv, template.ensure())
     keys = ensure_keypair(lab_dir(spec.lab), comment=f"cutover-lab-{spec.lab}")
+    for name, value in limits.ensure().items():
+        report("host.limit", name=name, value=value)
     bridge.ensure(spec.bridge, spec.gateway)
     report("bridge.ready", bridge=spec.bridge, address=str(spec.gateway))
     names = {h.name for h in spec.hosts}
