@@ -115,6 +115,14 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--webhook", help="POST state changes to this URL.")
         ] = None,
         run_id: Annotated[str | None, typer.Option("--run-id", help="Name the run.")] = None,
+        inject_failure: Annotated[
+            str | None,
+            typer.Option(
+                "--inject-failure",
+                metavar="STEP",
+                help="Rehearsals: STEP fails after its action, to rehearse the rollback.",
+            ),
+        ] = None,
         extra: Annotated[
             list[str] | None, typer.Option("--var", "-e", help="KEY=VALUE for every playbook.")
         ] = None,
@@ -142,6 +150,7 @@ def register(app: typer.Typer) -> None:
             webhook=webhook,
             extravars=extravars,
             run_id=run_id,
+            inject_failure=inject_failure,
         )
         engine = create_run(
             loaded,

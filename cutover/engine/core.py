@@ -75,6 +75,7 @@ class RunOptions:
     webhook: str | None = None
     extravars: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
+    inject_failure: str | None = None  # rehearsals: this step fails after its action
 
     @property
     def mode(self) -> Mode:
@@ -118,6 +119,16 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
             )
         check_start(plan.model.window, datetime.now(UTC), options.at)
     _secrets(plan)  # fail before anything is recorded
+    if options.inject_failure is not None:
+        if mode == "live":
+            raise EngineError(
+                "--inject-failure is for rehearsals only", hint="drop it for a live run"
+            )
+        if options.inject_failure not in plan.steps:
+            raise ConfigError(
+                f"--inject-failure names unknown step {options.inject_failure!r}",
+                hint=f"use one of: {', '.join(plan.steps)}",
+            )
     run_id = options.run_id or new_run_id(options.env)
     run_dir = runs_dir / run_id
     meta = {
@@ -133,6 +144,7 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
         "at": options.at.isoformat() if options.at else None,
         "webhook": options.webhook or (plan.model.notify.webhook if plan.model.notify else None),
         "extravars": options.extravars,
+        "inject_failure": options.inject_failure,
         "steps": {sid: step.kind for sid, step in plan.steps.items()},
         "pid": os.getpid(),
     }
@@ -544,6 +556,13 @@ class Engine:
             return False
         except Exception as exc:  # a bug in a step kind must still end the step in the journal
             self.record("step.failed", sid, phase="action", message=f"{type(exc).__name__}: {exc}")
+            return False
+        if ok and sid == self.meta.get("inject_failure"):
+            # A rehearsal of the rollback: the step did its work, then "fails" verification.
+            self.record(
+                "step.failed", sid, phase="verify", message="injected failure (rehearsal)",
+                action_done=True,
+            )  # fmt: skip
             return False
         if ok:
             self.record("step.succeeded", sid)

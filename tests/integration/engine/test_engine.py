@@ -174,3 +174,20 @@ def test_secrets_never_reach_what_is_written(lab) -> None:
     for path in (lab.runs / "s1").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_injected_failure_rolls_back_the_step_and_its_predecessors(lab) -> None:
+    plan = lab.plan(STEP.format(id="a") + STEP.format(id="b") + "  needs: [a]\n")
+    result = lab.cli("run", str(plan), "--env", "lab", "--run-id", "inj", "--inject-failure", "b")
+    assert result.returncode == 1
+    assert "injected failure" in lab.cli("show", "inj", "--events").stdout
+    # b did its work before "failing", so its rollback runs too, newest first
+    assert lab.log() == ["a action", "b action", "b rollback", "a rollback"]
+
+
+def test_injected_failure_must_name_a_step(lab) -> None:
+    plan = lab.plan(STEP.format(id="a"))
+    result = lab.cli("run", str(plan), "--env", "lab", "--inject-failure", "nope")
+    assert result.returncode == 2
+    assert "unknown step 'nope'" in result.stderr
+    assert lab.log() == []
