@@ -1,0 +1,166 @@
+"""``cutover rehearse``: a whole cutover of a merger on its lab twin, measured.
+
+Lab up (or reuse), provision the as-is state, verify it, start continuous probes, run
+the merger's plan with gates auto-approved, verify the end state, stop the probes,
+account for every probe message, and write the report into the run's folder. Progress
+goes to ``report(kind, **data)``; nothing here prints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cutover import provision as provisioning
+from cutover import verify
+from cutover.engine.core import RunOptions, create_run
+from cutover.engine.history import step_durations
+from cutover.errors import ConfigError, CutoverError, Location
+from cutover.inventory import Inventory, find_merger_dir, load
+from cutover.journal import Journal, runs_dir
+from cutover.lab import lab as lablib
+from cutover.lab import stack as lab_stack
+from cutover.plan import graph
+from cutover.plan.validate import LoadedPlan, load_plan
+from cutover.rehearse.accounting import account
+from cutover.rehearse.probes import Prober
+from cutover.report import Rehearsal, steps_from_journal, write
+
+Report = Callable[..., None]
+
+
+class RehearsalError(CutoverError):
+    """The rehearsal could not reach the point of running the plan."""
+
+
+@dataclass
+class Options:
+    merger: str
+    plan: Path | None = None
+    inject_failure: str | None = None
+    keep: bool = False
+    lang: str = "vi"
+    runs: Path | None = None
+    probe_rate_hz: float = 4.0
+    settle_s: float = 5.0  # mail in flight when the plan ends gets this long to land
+
+
+@dataclass
+class Result:
+    rehearsal: Rehearsal
+    html: Path
+    json: Path
+    verified: bool
+
+
+def plan_for(merger_dir: Path, given: Path | None) -> LoadedPlan:
+    path = given or merger_dir / "plan.yml"
+    if not path.is_file():
+        raise ConfigError(
+            "the merger has no cutover plan",
+            where=Location(path),
+            hint="write one, or pass --plan PATH",
+        )
+    return load_plan(path)
+
+
+def _verify(inv: Inventory, state: str, report: Report) -> bool:
+    result = verify.verify(inv, state)
+    failed = [f"{c.service} {c.target}: {c.detail}" for c in result.checks if not c.ok]
+    report("verify", state=state, ok=result.ok, passed=len(result.checks) - len(failed),
+           failed=failed)  # fmt: skip
+    return result.ok
+
+
+def _step_info(plan: LoadedPlan, history: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Per step: kind, owner, approver and the seconds planned before this run (from
+    earlier rehearsals where there are any, else estimates and timeouts)."""
+    return {
+        sid: {
+            "kind": step.kind,
+            "owner": plan.owner(step),
+            "approver": plan.approver(step),
+            "planned_s": plan.expected(step, history),
+        }
+        for sid, step in plan.steps.items()
+    }
+
+
+def rehearse(options: Options, report: Report) -> Result:
+    merger_dir = find_merger_dir(options.merger)
+    inv = load(merger_dir, "lab")
+    plan = plan_for(merger_dir, options.plan)  # bad input stops here, before the lab
+
+    report("phase", name="lab")
+    lablib.up(inv, report, apply=lab_stack.applier(inv))
+    try:
+        report("phase", name="provision")
+        result = provisioning.provision(inv)
+        if not result.ok:
+            raise RehearsalError(
+                f"provisioning failed on {', '.join(result.failed_hosts()) or 'the controller'}",
+                hint=f"see the ansible-runner artifacts in {result.artifacts}",
+            )
+        report("phase", name="verify-as-is")
+        if not _verify(inv, "as-is", report):
+            raise RehearsalError("the as-is lab does not verify", hint="see the failed checks")
+
+        history = step_durations(runs_dir(options.runs), plan.name)
+        ctx = verify.context(inv)
+        prober = Prober(ctx, rate_hz=options.probe_rate_hz)
+        t0 = time.monotonic()
+        started_at = datetime.now(UTC)
+        prober.start(t0)
+        report("phase", name="plan")
+        engine = create_run(
+            plan,
+            runs_dir(options.runs),
+            RunOptions(env="lab", auto_approve=True, inject_failure=options.inject_failure),
+            report=report,
+        )
+        try:
+            outcome = engine.execute()
+        finally:
+            engine.close()
+        end_state = "merged" if outcome.state == "succeeded" else "as-is"
+        report("phase", name=f"verify-{end_state}")
+        verified = _verify(inv, end_state, report) if end_state in verify.STATES else True
+        time.sleep(options.settle_s)
+        series = prober.stop()
+        wall = time.monotonic() - t0
+        report("phase", name="accounting")
+        messages = account(ctx, prober.sent)
+    finally:
+        if not options.keep:
+            report("phase", name="lab-down")
+            if lab_stack.enabled():
+                lab_stack.destroy(inv, report)
+            lablib.down(inv.env.network.lab or "", inv.env.network.bridge, report)
+
+    run_dir = outcome.run_dir
+    journal = Journal.open(run_dir)
+    try:
+        durations = {s: r.seconds for s, r in journal.steps().items() if r.seconds is not None}
+    finally:
+        journal.close()
+    steps, rollbacks = steps_from_journal(run_dir, _step_info(plan, history), started_at)
+    critical_s, _ = graph.critical_path(plan.needs, durations)
+    rehearsal = Rehearsal(
+        merger=inv.name,
+        env="lab",
+        run_id=outcome.run_id,
+        state=outcome.state,
+        started_at=started_at.astimezone().isoformat(timespec="seconds"),
+        wall_s=wall,
+        critical_path_s=critical_s,
+        steps=steps,
+        probes=series,
+        rollbacks=rollbacks,
+        messages=messages,
+        injected_failure=options.inject_failure,
+    )
+    html_path, json_path = write(rehearsal, run_dir, options.lang)
+    return Result(rehearsal, html_path, json_path, verified)
