@@ -4,6 +4,12 @@ Used by the zero-downtime test and the benchmark: one HTTP/1.1 connection at a t
 (reconnecting as a browser would), bounded by a count and a time, only to the address
 given (a lab address). A request fails if it raises (refused, reset, timeout, TLS) or
 answers a status outside ``ok_status``.
+
+Like browsers and HTTP libraries (RFC 9110, 9.2.2), a GET sent on a *reused* keep-alive
+connection that the server closed without sending any response is retried once on a new
+connection: nginx's graceful reload closes idle keep-alive connections, and a request
+already on its way meets that close. Such retries are counted (``retried``), and a retry
+that fails again is a failure.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ class ProbeResult:
     failures: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    retried: int = 0
     seconds: float = 0.0
 
 
@@ -56,8 +63,13 @@ class Hammer(threading.Thread):
                     break
                 r.requests += 1
                 try:
-                    resp = client.get(url, headers=headers,
-                                      extensions={"sni_hostname": self.name})  # fmt: skip
+                    try:
+                        resp = client.get(url, headers=headers,
+                                          extensions={"sni_hostname": self.name})  # fmt: skip
+                    except (httpx.RemoteProtocolError, httpx.ReadError):
+                        r.retried += 1  # closed before any response: retry once (see above)
+                        resp = client.get(url, headers=headers,
+                                          extensions={"sni_hostname": self.name})  # fmt: skip
                     r.statuses[resp.status_code] += 1
                     if resp.status_code not in self.ok_status:
                         r.failures += 1
