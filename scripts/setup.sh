@@ -24,6 +24,8 @@ APT_PACKAGES=(
     bind9-dnsutils openssh-client swaks curl
     # the browser that renders reports in tests
     chromium
+    # the portal redirect benchmark (bench/portal_redirects.py) and the map's nginx -t test
+    nginx wrk
 )
 install_apt() {
     local missing=()
@@ -35,6 +37,11 @@ install_apt() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        # nginx's package starts its own server on :80 (no systemd here): only its binary
+        # is wanted (the benchmark starts its own instance on 127.0.0.1)
+        if [[ " ${missing[*]} " == *" nginx "* && -x /etc/init.d/nginx ]]; then
+            /etc/init.d/nginx stop >/dev/null 2>&1 || true
+        fi
     fi
 }
 

@@ -20,9 +20,12 @@ class MergerContext:
 
 def merger_dir_for(merger: str, plan_dir: Path) -> Path:
     """The plan's own folder when it sits in the merger's folder (as
-    ``inventories/<merger>/plan.yml`` does), else the merger by name or path."""
+    ``inventories/<merger>/plan.yml`` or ``inventories/<merger>/plans/x.yml`` do), else
+    the merger by name or path."""
     if (plan_dir / "merger.yml").is_file():
         return plan_dir
+    if plan_dir.name == "plans" and (plan_dir.parent / "merger.yml").is_file():
+        return plan_dir.parent
     if (plan_dir / merger / "merger.yml").is_file():
         return plan_dir / merger
     return find_merger_dir(merger)
@@ -32,7 +35,9 @@ def load_context(merger: str, env: str, plan_dir: Path) -> MergerContext:
     # Imported here: provisioning pulls in the lab and the vars builder, which plans
     # without a merger never need.
     from cutover import provision
+    from cutover.cutovers import context_vars
 
     inv = load(merger_dir_for(merger, plan_dir), env)
     prepared = provision.prepare(inv)
-    return MergerContext(inv, prepared.inventory, prepared.public)
+    # The portal and video cutovers' own (small) variables, besides provisioning's.
+    return MergerContext(inv, prepared.inventory, {**prepared.public, **context_vars(inv)})

@@ -1,0 +1,26 @@
+"""The staged cutovers of the portal and the video-conference service.
+
+Each service has a package with the pure data work (what the playbooks render or copy,
+unit-tested without a lab), the variables the engine adds for a plan naming a merger
+(:func:`context_vars`), and a ``__main__`` the playbooks call on the controller for work
+that is too large or too precise for Jinja (a 100,000-entry redirect map, Prosody data
+rewritten under the merged domain, verification with real clients).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cutover.inventory import Inventory
+
+
+def context_vars(inv: Inventory) -> dict[str, Any]:
+    """Small variables for the portal and video cutover playbooks (no bulk data)."""
+    from cutover.cutovers.portal import plan as portal_plan
+    from cutover.cutovers.video import plan as video_plan
+
+    return {
+        "cutover_merger_dir": str(inv.merger_dir.resolve()),
+        "cutover_portal_cutover": portal_plan.build(inv),
+        "cutover_video_cutover": video_plan.build(inv),
+    }
