@@ -20,9 +20,12 @@ class MergerContext:
 
 def merger_dir_for(merger: str, plan_dir: Path) -> Path:
     """The plan's own folder when it sits in the merger's folder (as
-    ``inventories/<merger>/plan.yml`` does), else the merger by name or path."""
+    ``inventories/<merger>/plan.yml`` does) or in its ``plans/`` folder, else the merger by
+    name or path."""
     if (plan_dir / "merger.yml").is_file():
         return plan_dir
+    if (plan_dir.parent / "merger.yml").is_file() and plan_dir.parent.name == merger:
+        return plan_dir.parent  # inventories/<merger>/plans/<plan>.yml
     if (plan_dir / merger / "merger.yml").is_file():
         return plan_dir / merger
     return find_merger_dir(merger)
@@ -35,4 +38,6 @@ def load_context(merger: str, env: str, plan_dir: Path) -> MergerContext:
 
     inv = load(merger_dir_for(merger, plan_dir), env)
     prepared = provision.prepare(inv)
-    return MergerContext(inv, prepared.inventory, prepared.public)
+    # The merger's folder: cutover modules run by playbooks load the same inventory.
+    public = {**prepared.public, "cutover_merger_dir": str(inv.merger_dir)}
+    return MergerContext(inv, prepared.inventory, public)
