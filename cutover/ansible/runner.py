@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -167,14 +168,21 @@ def run_playbook(
     }
     if inventory is not None:
         kwargs["inventory"] = dict(inventory) if isinstance(inventory, Mapping) else str(inventory)
+    cmdline: list[str] = []
     if extravars:
-        kwargs["extravars"] = dict(extravars)
+        # In a file (``-e @file``), never inline: a merger's variables (pages, accounts)
+        # exceed the kernel's argument size. They are public; secrets use secret_vars.
+        vars_file = private_data_dir / "extravars.json"
+        vars_file.write_text(json.dumps(dict(extravars), ensure_ascii=False), encoding="utf-8")
+        cmdline.append(f"-e @{shlex.quote(str(vars_file))}")
     if limit:
         kwargs["limit"] = limit
     if tags:
         kwargs["tags"] = ",".join(tags)
     if check:
-        kwargs["cmdline"] = "--check"
+        cmdline.append("--check")
+    if cmdline:
+        kwargs["cmdline"] = " ".join(cmdline)
     if timeout:
         kwargs["timeout"] = max(1, int(timeout))
     try:
