@@ -97,13 +97,27 @@ def message(zone: str, changes: Sequence[Change], key: Key | None) -> dns.update
     for change in changes:
         name = dns.name.from_text(change.name)
         rdtype = dns.rdatatype.from_text(change.type)
+
+        def rdata(value: str, rdtype: dns.rdatatype.RdataType = rdtype) -> dns.rdata.Rdata:
+            return dns.rdata.from_text(
+                dns.rdataclass.IN, rdtype, value, origin=origin, relativize=False
+            )
+
+        if name == origin and rdtype == dns.rdatatype.NS:
+            # RFC 2136 3.4.2.4: a server ignores deleting the apex NS RRset (and its last
+            # record): add the new servers first, then delete the old ones one by one.
+            new = change.new.values if change.new is not None else ()
+            ttl = change.new.ttl if change.new is not None else 0
+            for value in new:
+                update.add(name, ttl, rdata(value))
+            for value in change.old.values if change.old is not None else ():
+                if value not in new:
+                    update.delete(name, rdata(value))
+            continue
         update.delete(name, rdtype)
         if change.new is not None:
             for value in change.new.values:
-                rdata = dns.rdata.from_text(
-                    dns.rdataclass.IN, rdtype, value, origin=origin, relativize=False
-                )
-                update.add(name, change.new.ttl, rdata)
+                update.add(name, change.new.ttl, rdata(value))
     return update
 
 

@@ -15,6 +15,12 @@ VMAIL_UID = 5000  # the mail role's mail_vmail_uid
 CHUNK_DIR = "/var/lib/cutover-dsync"
 
 
+def maildir(address: str) -> str:
+    """Where the mail role keeps a mailbox: <root>/<domain>/<local part>/Maildir."""
+    local, domain = address.split("@")
+    return f"{MAIL_ROOT}/{domain}/{local}/Maildir"
+
+
 def endpoint_users(inv: Inventory) -> list[str]:
     """passwd-file lines: every old address, homed in its new mailbox on the merged server."""
     lines = []
@@ -43,6 +49,7 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
                 "users": len(users),
                 "files": [{"path": k, "content": "\n".join(v) + "\n"} for k, v in files.items()],
                 "commands": [command(direction, path, endpoint) for path in files],
+                "maildirs": [maildir(u) for u in users],
             }
             break  # one server per province holds its mailboxes
     return {
