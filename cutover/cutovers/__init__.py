@@ -1,4 +1,10 @@
-"""The staged cutovers of the portal and the video-conference service.
+"""The cutovers themselves: the Python behind the cutover playbooks (DNS, mail, portal,
+video conference).
+
+Playbooks stay the thing that acts on hosts; these modules compute what to change from the
+inventory, talk to the servers with real clients and check the results. They are run by
+the playbooks as ``python -m cutover.cutovers.<name> ACTION ...`` on the controller and
+read secrets from the provisioning secrets file, never from their command line.
 
 Each service has a package with the pure data work (what the playbooks render or copy,
 unit-tested without a lab), the variables the engine adds for a plan naming a merger

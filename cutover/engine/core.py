@@ -469,7 +469,11 @@ class Engine:
             ):
                 continue
             query = step.ttl_of
-            probe = DnsProbe(dns=DnsQuery(name=query.name, type=query.type, server=query.server))
+            server = query.server
+            context = self.merger_context()
+            if server and context and server in {h.name for h in context.inventory.hosts}:
+                server = str(context.inventory.host(server).address)  # a host of the merger
+            probe = DnsProbe(dns=DnsQuery(name=query.name, type=query.type, server=server))
             try:
                 ttl = _read_ttl(probe)
             except (dns.exception.DNSException, OSError) as exc:

@@ -187,7 +187,9 @@ class GateStep(StepBase):
 class TtlOf(_Strict):
     name: str = Field(min_length=1)
     type: str = "A"
-    server: str | None = None
+    server: str | None = Field(
+        None, description="an address, or a host name of the plan's merger inventory"
+    )
     port: int = 53
 
 
