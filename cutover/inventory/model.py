@@ -159,3 +159,6 @@ class EnvFile(Strict):
     network: Network
     hosts: list[Host] = Field(min_length=1)
     generate: Generate = Generate()
+    # Every zone's default TTL in this environment, instead of the merger's. The lab uses
+    # minutes so that a rehearsal waits out the old TTL in minutes, not hours.
+    zone_ttl: int | None = Field(default=None, ge=1)

@@ -142,7 +142,15 @@ def zones(inv: Inventory) -> list[ZoneData]:
             records.append(apex)
         records += own
         result.append(
-            ZoneData(z.name, z.province, z.ttl, primary, secondaries, tuple(records), True)
+            ZoneData(
+                z.name,
+                z.province,
+                inv.env.zone_ttl or z.ttl,
+                primary,
+                secondaries,
+                tuple(records),
+                True,
+            )
         )
 
     parents = [h for h in inv.hosts if Service.PARENT_DNS in h.services]
