@@ -44,7 +44,8 @@ def rehearse_command(
     keep: Annotated[bool, typer.Option("--keep", help="Leave the lab running afterwards.")] = False,
     lang: Annotated[str, typer.Option("--lang", help="Report language: vi or en.")] = "vi",
     plan: Annotated[
-        Path | None, typer.Option("--plan", help="Plan file (default inventories/MERGER/plan.yml).")
+        Path | None,
+        typer.Option("--plan", help="Plan file (default inventories/MERGER/plans/cutover.yml)."),
     ] = None,
     runs: Annotated[Path | None, typer.Option("--runs-dir", help="Where runs are kept.")] = None,
     tasks: Annotated[bool, typer.Option("--tasks/--no-tasks", help="Show Ansible tasks.")] = False,

@@ -57,7 +57,7 @@ class Result:
 
 
 def plan_for(merger_dir: Path, given: Path | None) -> LoadedPlan:
-    path = given or merger_dir / "plan.yml"
+    path = given or merger_dir / "plans" / "cutover.yml"
     if not path.is_file():
         raise ConfigError(
             "the merger has no cutover plan",
