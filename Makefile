@@ -8,9 +8,11 @@ export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/$(VENV):$(PATH)
 setup:
 	@scripts/setup.sh
 
-# The main job (the rehearsal takes its place once it exists).
+# The main job: a full rehearsal of a merger on its lab twin, with the report.
+MERGER ?= quangngai-kontum
+REHEARSE_ARGS ?=
 run: setup
-	@cutover --help
+	@cutover rehearse $(MERGER) $(REHEARSE_ARGS)
 
 test: setup lint
 	@$(VENV)/pytest tests
