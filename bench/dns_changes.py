@@ -126,7 +126,8 @@ def main() -> int:
         env = {**os.environ, "ANSIBLE_PIPELINING": "True", "ANSIBLE_GATHERING": "explicit"}
         started = time.monotonic()
         subprocess.run(
-            [str(playbook), "-i", "localhost,", str(book), "-e", f"@{extra}"],
+            [str(playbook), "-i", "localhost,", str(book), "-e", f"@{extra}",
+             "-e", f"ansible_python_interpreter={sys.executable}"],
             check=True, capture_output=True, env=env,
         )  # fmt: skip
         per_task = (time.monotonic() - started) / sample
