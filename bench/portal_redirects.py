@@ -74,7 +74,7 @@ http {{
     keepalive_requests 1000000;
     include {self.root}/map.conf;
     server {{
-        listen 127.0.0.1:{self.port} reuseport backlog=4096;
+        listen 127.0.0.1:{self.port} backlog=4096;
         server_name {OLD} www.{OLD};
         root {self.root}/html;
         add_header X-Generation {self.generation} always;

@@ -186,8 +186,12 @@ def test_forward_verifies_with_zero_failed_requests_then_rolls_back(clab):
     client.start()
     run = clab.json("run", str(clab.plan), "--env", "lab", "--auto-approve", check=False)
     probe = client.finish()
-    assert run["status"] == "succeeded", run
+    assert run["state"] == "succeeded", run
     assert probe.requests > 50 and probe.failures == 0, (probe.errors[:5], probe.statuses)
+    print(
+        f"client during the run: {probe.requests} requests, {probe.failures} failed, "
+        f"{probe.retried} retried, {dict(probe.statuses)}"
+    )
     assert set(probe.statuses) == {200, 301}  # it saw both sides of the switch
     # the migrated data covers every former province, not one
     from cutover.inventory import load
@@ -195,7 +199,7 @@ def test_forward_verifies_with_zero_failed_requests_then_rolls_back(clab):
     inv = load(clab.dir, "lab")
     assert len(inv.former) == len(clab.ids) - 1
     back = clab.json("rollback", run["run"], check=False)
-    assert back["status"] == "rolled_back", back
+    assert back["state"] == "rolled_back", back
     report = clab.verify_as_is()
     assert report["ok"], [c for c in report["checks"] if not c["ok"]]
 
@@ -212,6 +216,6 @@ def test_injected_failure_rolls_back_to_a_passing_as_is(clab, step):
         f"cutover_rehearse_fail_at={step}",
         check=False,
     )
-    assert run["status"] == "rolled_back", run
+    assert run["state"] == "rolled_back", run
     report = clab.verify_as_is()
     assert report["ok"], [c for c in report["checks"] if not c["ok"]]
