@@ -23,6 +23,7 @@ from email.message import EmailMessage
 import httpx
 import slixmpp
 
+from cutover.inventory.model import MERGED
 from cutover.provision.vars import probe_address
 from cutover.report.model import ProbeSample, ProbeSeries
 from cutover.verify import Context
@@ -165,16 +166,21 @@ class Prober:
         return probe
 
     def _imap_probe(self, domain: str, mailbox: str) -> Probe:
+        new_of = {m.address: m.new_address for m in self.ctx.inv.mailboxes}
+        merged = {str(h.address) for h in self.ctx.inv.hosts if h.owner == MERGED}
+
         def probe() -> str:
             server, address = _mx_host(self.ctx, domain)
+            # Where the MX points is where the user logs in, by the name that server knows.
+            user = new_of.get(mailbox, mailbox) if address in merged else mailbox
             imap = _IMAP(server, address, timeout=5)
             try:
                 imap.starttls(ssl_context=self.ctx.tls())
-                imap.login(mailbox, self.ctx.secrets.mailbox(mailbox)["password"])
+                imap.login(user, self.ctx.secrets.mailbox(user)["password"])
                 imap.select("INBOX", readonly=True)
             finally:
                 imap.logout()
-            return f"{mailbox} at {server}"
+            return f"{user} at {server}"
 
         return probe
 

@@ -132,7 +132,7 @@ def rehearse(options: Options, report: Report) -> Result:
         series = prober.stop()
         wall = time.monotonic() - t0
         report("phase", name="accounting")
-        messages = account(ctx, prober.sent)
+        messages = account(ctx, prober.sent, merged=outcome.state == "succeeded")
     finally:
         if not options.keep:
             report("phase", name="lab-down")
