@@ -136,12 +136,15 @@ class Prober:
         recipients = []
         for p in self.ctx.inv.merger.provinces:
             recipients.append(probe_address(p))
+        # A former province's new addresses exist only once its mailboxes have moved
+        # (mid-cutover); the target province's addresses are the new ones and exist
+        # throughout, so every province's probe address covers old and new. Add one old
+        # address whose local part collided and was renamed.
+        target = self.ctx.inv.target.id
         for mailbox in self.ctx.inv.mailboxes:
-            if (
-                mailbox.new_address != mailbox.address
-                and mailbox.province != self.ctx.inv.target.id
-            ):
-                recipients += [mailbox.address, mailbox.new_address]
+            renamed = mailbox.new_address.split("@")[0] != mailbox.address.split("@")[0]
+            if mailbox.province != target and renamed:
+                recipients.append(mailbox.address)
                 break
         return [self._smtp_probe(r) for r in recipients]
 
