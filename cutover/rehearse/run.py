@@ -67,8 +67,14 @@ def plan_for(merger_dir: Path, given: Path | None) -> LoadedPlan:
     return load_plan(path)
 
 
-def _verify(inv: Inventory, state: str, report: Report) -> bool:
+def _verify(inv: Inventory, state: str, report: Report, settle_s: float = 60.0) -> bool:
+    # Right after provisioning (or a rollback) secondaries may still be transferring and
+    # services restarting: verify again until it passes or ``settle_s`` is over.
+    deadline = time.monotonic() + settle_s
     result = verify.verify(inv, state)
+    while not result.ok and time.monotonic() < deadline:
+        time.sleep(5)
+        result = verify.verify(inv, state)
     failed = [f"{c.service} {c.target}: {c.detail}" for c in result.checks if not c.ok]
     report("verify", state=state, ok=result.ok, passed=len(result.checks) - len(failed),
            failed=failed)  # fmt: skip
