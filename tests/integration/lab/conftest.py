@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from labkit import needs_lab
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -42,19 +42,6 @@ hosts:
 {hosts}
 """
 ALL = "[dns, mail, portal, video]"
-
-
-def needs_lab() -> str | None:
-    if os.geteuid() != 0:
-        return "the lab needs root"
-    if shutil.which("lxc-copy") is None:
-        return "LXC is not installed (make setup)"
-    name = subprocess.run(
-        [ROOT / "scripts/lab-template.sh", "--print-name"], capture_output=True, text=True
-    ).stdout.strip()
-    if not Path(f"/var/lib/lxc/{name}/.cutover-ready").exists():
-        return "the lab template is not built (make setup)"
-    return None
 
 
 class TestLab:

@@ -17,8 +17,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "tests/integration/lab"))
-from conftest import needs_lab  # noqa: E402
+from labkit import needs_lab  # noqa: E402
 
 MERGER = """\
 ---

@@ -1,0 +1,199 @@
+"""Labs of their own for integration tests: a copy of a merger's inventory (or a generated
+small merger) with a unique lab name, bridge, /24 and state and runs folders, so a test
+never touches a developer's lab or another test's. Torn down with ``cleanup()``.
+
+Addresses: generated mergers take a /24 in 198.18.64-250 (``net=``), copies of a real
+merger keep their host numbers on a fresh /24 of the same range."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROVINCES = {
+    "quangngai": ("Quảng Ngãi", "quangngai.gov.vn", "quang-ngai", "qn"),
+    "kontum": ("Kon Tum", "kontum.gov.vn", "kon-tum", "kt"),
+    "haugiang": ("Hậu Giang", "haugiang.gov.vn", "hau-giang", "hg"),
+}
+
+
+def needs_lab() -> str | None:
+    """Why the lab cannot run here, or None. Tests fail (not skip) on a reason."""
+    if os.geteuid() != 0:
+        return "the lab needs root"
+    if shutil.which("lxc-copy") is None:
+        return "LXC is not installed (make setup)"
+    name = subprocess.run(
+        [ROOT / "scripts/lab-template.sh", "--print-name"], capture_output=True, text=True
+    ).stdout.strip()
+    if not Path(f"/var/lib/lxc/{name}/.cutover-ready").exists():
+        return "the lab template is not built (make setup)"
+    return None
+
+
+def merger_yaml(name: str, ids: list[str]) -> str:
+    """A small merger: one host per province serving every service."""
+    lines = [
+        "---",
+        f"merger: {name}",
+        'title: "Test merger"',
+        f"target: {ids[0]}",
+        "parent_zone: gov.vn",
+        "provinces:",
+    ]
+    for pid in ids:
+        title, domain, slug, code = PROVINCES[pid]
+        lines.append(
+            f'  - {{id: {pid}, name: "{title}", domain: {domain}, slug: {slug}, code: {code}}}'
+        )
+    lines.append("zones:")
+    for pid in ids:
+        domain = PROVINCES[pid][1]
+        lines += [
+            f"  - name: {domain}",
+            f"    province: {pid}",
+            f"    ns: [{pid}]",
+            "    records:",
+            f'      - {{name: "@", type: MX, value: "10 srv.{domain}."}}',
+            f"      - {{name: www, type: CNAME, value: srv.{domain}.}}",
+            f'      - {{name: _xmpp-client._tcp, type: SRV, value: "5 0 5222 srv.{domain}."}}',
+            f"      - {{name: meet, type: CNAME, value: srv.{domain}.}}",
+        ]
+    lines += ["mail:", "  mailboxes:"]
+    lines += [f'    - {{address: probe@{PROVINCES[p][1]}, name: "Probe {p}"}}' for p in ids]
+    lines += ["portal:", "  sections: [tin-tuc]", "  url_map:"]
+    for pid in ids[1:]:
+        lines += [
+            f"    - from: https://{PROVINCES[pid][1]}/Pages/home.aspx",
+            f"      to: https://{PROVINCES[ids[0]][1]}/{PROVINCES[pid][2]}/",
+        ]
+    lines += ["video:", "  rooms:"]
+    lines += [
+        f'    - {{province: {p}, name: giao-ban, title: "Giao ban {PROVINCES[p][0]}"}}' for p in ids
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def env_yaml(net: str, lab: str, ids: list[str]) -> str:
+    hosts = [
+        "  - {name: infra, fqdn: ns.lab.gov.vn, owner: shared, "
+        f"services: [parent_dns, resolver], address: {net}.2}}"
+    ]
+    for i, pid in enumerate(ids):
+        hosts.append(
+            f"  - {{name: {pid}, fqdn: srv.{PROVINCES[pid][1]}, owner: {pid}, "
+            f"services: [dns, mail, portal, video], address: {net}.{10 + i}}}"
+        )
+    hosts.append(
+        f"  - {{name: merged, fqdn: srv.ttdl.{PROVINCES[ids[0]][1]}, owner: merged, "
+        f"services: [dns, mail, portal, video], address: {net}.20}}"
+    )
+    return (
+        f"---\nenvironment: lab\ncompute: lab\n"
+        f"network: {{cidr: {net}.0/24, gateway: {net}.1, bridge: cutlab-{lab}, lab: {lab}}}\n"
+        "hosts:\n" + "\n".join(hosts) + "\n"
+        "generate: {seed: 7, mailboxes_per_province: 3, pages_per_section: 3,"
+        " accounts_per_province: 2}\n"
+    )
+
+
+def _portable_plan(text: str, merger: str | None = None) -> str:
+    """A plan that runs from anywhere at any time: absolute playbook folder, no window."""
+    if merger is not None:
+        text = re.sub(r"(?m)^merger: .*$", f"merger: {merger}", text)
+    text = re.sub(r"playbook_dir: .*", f"playbook_dir: {ROOT / 'playbooks/cutover'}", text)
+    return re.sub(r"window: .*\n", "", text)
+
+
+class CutoverLab:
+    """A lab of its own. ``ids``: a generated small merger of those provinces (plans
+    taken from quangngai-kontum); ``copy``: a copy of that real merger's inventory."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        ids: list[str] | None = None,
+        *,
+        copy: str | None = None,
+        prefix: str = "v",
+    ) -> None:
+        self.lab = prefix + secrets.token_hex(3)
+        self.net = f"198.18.{secrets.randbelow(186) + 64}"
+        self.bridge = f"cutlab-{self.lab}"
+        if copy is not None:
+            self.dir = tmp / copy
+            self._copy(ROOT / "inventories" / copy)
+        else:
+            assert ids
+            self.ids = ids
+            self.dir = tmp / f"test-{self.lab}"
+            (self.dir / "lab").mkdir(parents=True)
+            (self.dir / "plans").mkdir()
+            (self.dir / "merger.yml").write_text(merger_yaml(self.dir.name, ids))
+            (self.dir / "lab" / "inventory.yml").write_text(env_yaml(self.net, self.lab, ids))
+            for src in (ROOT / "inventories/quangngai-kontum/plans").glob("*.yml"):
+                plan = _portable_plan(src.read_text(), self.dir.name)
+                (self.dir / "plans" / src.name).write_text(plan)
+        self.plan = self.dir / "plans" / "portal-video.yml"
+        self.state = tmp / "state"
+        self.runs = tmp / "runs"
+        self.env = dict(
+            os.environ, CUTOVER_STATE_DIR=str(self.state), CUTOVER_RUNS_DIR=str(self.runs)
+        )
+        self.env["PATH"] = f"{ROOT / '.tools/bin'}{os.pathsep}{self.env['PATH']}"
+
+    def _copy(self, src: Path) -> None:
+        shutil.copytree(src, self.dir)
+        for plan in (self.dir / "plans").glob("*.yml"):
+            plan.write_text(_portable_plan(plan.read_text()))
+        lab_inv = self.dir / "lab" / "inventory.yml"
+        text = lab_inv.read_text()
+        old_net = re.search(r"cidr: (\d+\.\d+\.\d+)\.0/24", text)
+        assert old_net, "the lab inventory has no /24"
+        text = text.replace(old_net.group(1) + ".", self.net + ".")
+        text = re.sub(r"bridge: \S+", f"bridge: {self.bridge}", text)
+        text = re.sub(r"(?m)^(\s+)lab: \S+", rf"\g<1>lab: {self.lab}", text)
+        lab_inv.write_text(text)
+
+    def cli(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "cutover.cli", *args],
+            capture_output=True, text=True, env=self.env, cwd=ROOT, **kw,
+        )  # fmt: skip
+        if check:
+            assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-5000:]
+        return result
+
+    def json(self, *args: str, check: bool = True) -> dict:
+        out = self.cli("--json", *args, check=check).stdout
+        start = out.rindex("\n{\n") + 1 if "\n{\n" in out else out.index("{\n")
+        return json.JSONDecoder().raw_decode(out[start:])[0]
+
+    def verify_as_is(self) -> dict:
+        return self.json("verify", str(self.dir), "--env", "lab", "--state", "as-is", check=False)
+
+    def up_and_provision(self) -> None:
+        """Lab up, provisioned, and its as-is verification passing."""
+        self.cli("lab", "up", str(self.dir))
+        self.cli("provision", str(self.dir), "--env", "lab")
+        report = self.verify_as_is()
+        assert report["ok"], [c for c in report["checks"] if not c["ok"]]
+
+    def containers(self) -> list[str]:
+        out = subprocess.run(["lxc-ls", "-1"], capture_output=True, text=True).stdout.split()
+        return [c for c in out if c.startswith(f"{self.lab}-")]
+
+    def cleanup(self) -> None:
+        self.cli("lab", "down", str(self.dir), check=False)
+        for name in self.containers():  # never leave a container behind
+            subprocess.run(["lxc-stop", "-k", "-n", name], capture_output=True)
+            subprocess.run(["lxc-destroy", "-f", "-n", name], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
