@@ -13,7 +13,7 @@ from cutover.commands._view import outcome_data, steps_table
 from cutover.context import state
 from cutover.engine import Outcome
 from cutover.engine.history import step_durations
-from cutover.engine.lock import break_lock, describe, read_lock
+from cutover.engine.lock import break_lock, describe, lock_name, read_lock
 from cutover.journal import Journal, list_runs, runs_dir
 from cutover.plan.durations import format_duration
 
@@ -111,6 +111,9 @@ def register(app: typer.Typer) -> None:
     def unlock(
         ctx: typer.Context,
         env: Annotated[str, typer.Argument(help="The environment to free.")],
+        merger: Annotated[
+            str | None, typer.Option("--merger", help="The merger whose environment it is.")
+        ] = None,
         force: Annotated[
             bool, typer.Option("--force", help="Required: the owning run is abandoned.")
         ] = False,
@@ -119,6 +122,8 @@ def register(app: typer.Typer) -> None:
         """Show who holds an environment; with --force, free it from an abandoned run."""
         out = state(ctx).out
         root = runs_dir(runs)
+        if merger is not None:
+            env = lock_name(env, Path(merger).name)
         info = read_lock(root, env)
         if info is None:
             out.message(f"environment {env} is free", env=env, lock=None)

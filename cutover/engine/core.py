@@ -30,7 +30,7 @@ from cutover.ansible.runner import FAST, ConnectionSettings, PlaybookResult, run
 from cutover.engine import steps as kinds
 from cutover.engine import testhook
 from cutover.engine.history import step_durations
-from cutover.engine.lock import EnvLock
+from cutover.engine.lock import EnvLock, lock_name
 from cutover.engine.merger import MergerContext, load_context
 from cutover.engine.notify import Webhook
 from cutover.engine.window import check_start, local, sleep_until
@@ -379,7 +379,7 @@ class Engine:
     def _lock(self) -> EnvLock | None:
         if self.check_mode:
             return None  # a check run changes nothing, so it need not own the environment
-        lock = EnvLock(self.runs_dir, self.env)
+        lock = EnvLock(self.runs_dir, lock_name(self.env, self.plan.model.merger))
         lock.acquire(self.run_id)
         return lock
 

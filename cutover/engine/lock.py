@@ -1,6 +1,8 @@
 """One run per environment at a time, with a lock that outlives a crash.
 
-The lock file ``<runs dir>/locks/<env>.lock`` names the run that owns the environment.
+The lock file ``<runs dir>/locks/<merger>.<env>.lock`` names the run that owns the
+environment (a merger's lab and another merger's lab are different environments; a plan
+without a merger locks ``<env>``).
 Two layers: an ``flock`` says a process is executing the run right now (the kernel drops
 it when the process dies, even on kill -9), and the file's content says which run owns
 the environment until that run is finished. A crashed run therefore keeps the
@@ -19,6 +21,15 @@ from typing import Any
 
 from cutover.errors import EngineError
 from cutover.journal import JOURNAL_FILE, RUN_FINAL, Journal, now_iso
+
+
+def lock_name(env: str, merger: str | None = None) -> str:
+    return f"{merger}.{env}" if merger else env
+
+
+def unlock_command(name: str) -> str:
+    merger, _, env = name.rpartition(".")
+    return f"cutover unlock {env}" + (f" --merger {merger}" if merger else "")
 
 
 def lock_path(runs_dir: Path, env: str) -> Path:
@@ -102,7 +113,7 @@ class EnvLock:
                     f"environment {self.env} is held by unfinished run {owner} "
                     f"(state {state}, no process is executing it)",
                     hint=f"`cutover resume {owner}` or `cutover rollback {owner}`; "
-                    f"if it is abandoned, `cutover unlock {self.env}`",
+                    f"if it is abandoned, `{unlock_command(self.env)}`",
                 )
         info = {"run": run_id, "pid": os.getpid(), "host": socket.gethostname(), "since": now_iso()}
         handle.seek(0)

@@ -18,9 +18,10 @@ from cutover import provision as provisioning
 from cutover import verify
 from cutover.engine.core import RunOptions, create_run
 from cutover.engine.history import step_durations
+from cutover.engine.lock import describe, lock_name, read_lock, unlock_command
 from cutover.errors import ConfigError, CutoverError, Location
 from cutover.inventory import Inventory, find_merger_dir, load
-from cutover.journal import Journal, runs_dir
+from cutover.journal import RUN_FINAL, Journal, runs_dir
 from cutover.lab import lab as lablib
 from cutover.lab import stack as lab_stack
 from cutover.plan import graph
@@ -95,10 +96,27 @@ def _step_info(plan: LoadedPlan, history: dict[str, float]) -> dict[str, dict[st
     }
 
 
+def _check_free(runs: Path, name: str) -> None:
+    """Refuse before the lab is touched when another run holds it: rebuilding and
+    provisioning a lab under a half-done run would only end in the engine's refusal."""
+    held = read_lock(runs, name)
+    if held is None or (not held.get("executing") and held.get("state") in {*RUN_FINAL, "missing"}):
+        return
+    run = held.get("run")
+    raise RehearsalError(
+        f"the lab is in use: {describe(held)}",
+        hint="wait for it"
+        if held.get("executing")
+        else f"`cutover resume {run}` or `cutover rollback {run}`; if abandoned, "
+        f"`{unlock_command(name)} --force`",
+    )
+
+
 def rehearse(options: Options, report: Report) -> Result:
     merger_dir = find_merger_dir(options.merger)
     inv = load(merger_dir, "lab")
     plan = plan_for(merger_dir, options.plan)  # bad input stops here, before the lab
+    _check_free(runs_dir(options.runs), lock_name("lab", plan.model.merger))
 
     report("phase", name="lab")
     lablib.up(inv, report, apply=lab_stack.applier(inv))

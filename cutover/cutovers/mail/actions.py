@@ -63,6 +63,7 @@ class Context:
 def routes(ctx: Context) -> None:
     ctx.report["tables"] = tables(ctx.inv, ctx.phase)
     ctx.report["phase"] = ctx.phase
+    ctx.report["domains"] = sorted(p.domain for p in ctx.inv.merger.provinces)
 
 
 def plan_sync(ctx: Context) -> None:

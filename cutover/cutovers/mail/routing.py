@@ -1,8 +1,9 @@
 """Where mail for each address goes in each phase of the cutover, as Postfix tables.
 
-Every mail host gets three texthash tables (see the mail role's ``main.cf``):
-``cutover-alias-domains`` (domains accepted through aliases), ``cutover-virtual``
-(address -> address) and ``cutover-transport`` (domain -> next hop). Phases:
+Every mail host gets four texthash tables (see the mail role's ``main.cf``), swapped in
+together: ``alias-domains`` (domains accepted through aliases), ``virtual`` (address ->
+address), ``transport`` (domain -> next hop) and ``relay-domains`` (domains accepted to
+pass on). Phases:
 
 ``as-is``   every table empty: each province's server delivers its own domain.
 ``accept``  the merged server accepts the old domains and maps each old address to its new
@@ -12,6 +13,17 @@ Every mail host gets three texthash tables (see the mail role's ``main.cf``):
             (the target's old server also accepts the new addresses and relays them).
 ``back``    after a rollback mailboxes live on the old servers again: the merged server
             relays everything it still receives there (new addresses mapped back to old).
+            The old domains are relay domains there then, not alias domains: Postfix
+            bounces an address of an alias domain that the alias map does not rewrite
+            into another domain ("User unknown in virtual alias table"), whatever the
+            transport map says.
+``hold``, ``hold-back``
+            ``accept`` and ``back``, but every old server defers (queues) the mail of its
+            own domain instead of delivering it. A sync runs only while its destination
+            mailboxes get no other writes: a message delivered into a mailbox while dsync
+            fills it can collide with a synced one (same UID, other message) and end up
+            twice. Mail waits in the old server's queue for the length of the sync, then
+            ``relay`` or ``back`` and a queue flush deliver it; nothing is refused.
 
 Collisions between provinces are resolved by the inventory (``new_address``, from the
 explicit ``collisions.map`` or the suffix rule); two old addresses that would share a new
@@ -27,7 +39,11 @@ from cutover.errors import ConfigError
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, Service
 
-PHASES = ("as-is", "accept", "relay", "back")
+PHASES = ("as-is", "accept", "hold", "relay", "back", "hold-back")
+# The mail role's LMTP transport listed in defer_transports: the message is accepted (the
+# sender has its 250) and stays queued until a flush. (retry(8) would make smtpd refuse
+# the recipient with a 450 instead.)
+HOLD = "cutover-hold:unix:private/dovecot-lmtp"
 
 
 @dataclass
@@ -35,10 +51,12 @@ class Tables:
     alias_domains: list[str] = field(default_factory=list)
     virtual: list[tuple[str, str]] = field(default_factory=list)
     transport: list[tuple[str, str]] = field(default_factory=list)
+    relay_domains: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list]:
         return {
             "alias_domains": sorted(set(self.alias_domains)),
+            "relay_domains": sorted(set(self.relay_domains)),
             "virtual": sorted(set(self.virtual)),
             "transport": sorted(set(self.transport)),
         }
@@ -84,6 +102,8 @@ def tables(inv: Inventory, phase: str) -> dict[str, dict[str, list]]:
             result[h.name] = Tables()
     if phase == "as-is" or not merged_hosts:
         return {name: t.as_dict() for name, t in result.items()}
+    hold = phase in ("hold", "hold-back")
+    phase = {"hold": "accept", "hold-back": "back"}.get(phase, phase)
     merged = merged_hosts[0]
     target = inv.target
     boxes = mappings(inv)
@@ -110,13 +130,15 @@ def tables(inv: Inventory, phase: str) -> dict[str, dict[str, list]]:
                             t.transport.append((m.old.split("@")[1], _nexthop(hop)))
             if phase == "relay":
                 t.transport.append((domain, _nexthop(str(merged.address))))
+            if hold:
+                t.transport.append((domain, HOLD))
     t = result[merged.name]
-    t.alias_domains += former_domains
     if phase in ("accept", "relay"):
+        t.alias_domains += former_domains
         t.virtual += [(m.old, m.new) for m in moved]
     else:  # back: whatever still arrives goes to the old servers
+        t.relay_domains += former_domains
         t.virtual += [(m.new, m.old) for m in moved]
-        t.virtual += [(m.old, m.old) for m in moved]  # accepted in the alias domains
         for p in inv.merger.provinces:
             hop = old_server(p.id)
             if hop:

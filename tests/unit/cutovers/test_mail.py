@@ -100,6 +100,21 @@ def test_routing_phases(qnkt) -> None:
         routing.tables(qnkt, "sideways")
 
 
+def test_hold_phases_defer_on_the_old_servers_only(qnkt) -> None:
+    """While a sync writes the mailboxes, their servers queue their own domain's mail."""
+    for phase, like in (("hold", "accept"), ("hold-back", "back")):
+        hold, base = routing.tables(qnkt, phase), routing.tables(qnkt, like)
+        assert hold["mail-merged"] == base["mail-merged"]
+        for host, domain in (
+            ("mail-kontum", "kontum.gov.vn"),
+            ("mail-quangngai", "quangngai.gov.vn"),
+        ):
+            added = set(hold[host]["transport"]) - set(base[host]["transport"])
+            assert added == {(domain, routing.HOLD)}
+            assert hold[host]["virtual"] == base[host]["virtual"]
+    assert routing.HOLD.startswith("cutover-hold:")
+
+
 def test_three_provinces_sync_every_old_server() -> None:
     inv = load(ROOT / "inventories/cantho-haugiang-soctrang", "lab")
     plan = sync_plan(inv, "to-merged", 4)
