@@ -163,6 +163,21 @@ class CutoverLab:
         text = re.sub(r"(?m)^(\s+)lab: \S+", rf"\g<1>lab: {self.lab}", text)
         lab_inv.write_text(text)
 
+    def shorten_waits(self, zone_ttl: int = 30, low_ttl: int = 20, restore: str = "20s") -> None:
+        """Lab zone TTL, lowered TTL and the restore delay cut down, so the plan's waits
+        take seconds; every step still runs as in the real plan."""
+        lab_inv = self.dir / "lab" / "inventory.yml"
+        text = re.sub(r"(?m)^zone_ttl: \d+", f"zone_ttl: {zone_ttl}", lab_inv.read_text())
+        lab_inv.write_text(text)
+        for plan in (self.dir / "plans").glob("*.yml"):
+            text = re.sub(r"dns_low_ttl: \d+", f"dns_low_ttl: {low_ttl}", plan.read_text())
+            text = re.sub(
+                r"(id: dns\.wait-restore\n(?:    .*\n)*?    duration: )\S+",
+                rf"\g<1>{restore}",
+                text,
+            )
+            plan.write_text(text)
+
     def cli(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "cutover.cli", *args],

@@ -1,0 +1,101 @@
+"""The main job end to end, on a copy of quangngai-kontum's lab (its own name, bridge and
+/24; zone TTL and the restore delay cut to seconds, every step as in the real plan).
+
+A forward rehearsal, the rollback of its run, then a rehearsal with a failure injected
+right after the MX switch. During both rehearsals the probes query every service several
+times a second and send a stream of messages to old and new addresses; afterwards every
+message must be in its home mailbox exactly once (issue 7's Message-ID accounting) and no
+probe may have failed. The forward report is opened in headless Chromium (issue 9).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import ARTIFACTS, count_color, screenshot
+from labkit import CutoverLab, needs_lab
+
+pytestmark = pytest.mark.integration
+
+RUNS: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="module")
+def rlab(tmp_path_factory):
+    reason = needs_lab()
+    if reason:  # not a skip: CI must have every component its tests need
+        pytest.fail(reason)
+    lab = CutoverLab(tmp_path_factory.mktemp("rh"), copy="quangngai-kontum", prefix="r")
+    lab.shorten_waits()
+    try:
+        yield lab
+    finally:
+        lab.cleanup()
+
+
+def rehearse(lab: CutoverLab, *args: str) -> dict[str, Any]:
+    summary = lab.json("rehearse", str(lab.dir), "--keep", "--lang", "en", *args, check=False)
+    report = json.loads(Path(summary["json"]).read_text())
+    failed = [
+        (s["service"], x["t_s"], x["detail"])
+        for s in report["probes"]
+        for x in s["samples"]
+        if not x["ok"]
+    ]
+    print(
+        f"{summary['run']}: {summary['state']}, wall {summary['wall_s']} s, critical path "
+        f"{summary['critical_path_s']} s, {summary['messages_sent']} messages, "
+        f"{len(failed)} failed probes {failed[:5]}"
+    )
+    return {"summary": summary, "report": report, "failed": failed}
+
+
+def assert_clean(run: dict[str, Any], state: str) -> None:
+    summary, report = run["summary"], run["report"]
+    assert summary["state"] == state, summary
+    assert summary["verified"], summary
+    assert not run["failed"], run["failed"][:10]
+    messages = report["messages"]
+    assert messages["sent"] > 100, messages["sent"]  # the stream really flowed
+    assert not messages["lost"], messages["lost"][:10]
+    assert not messages["duplicated"], messages["duplicated"][:10]
+    assert messages["found"] == messages["sent"]
+    assert {s["service"] for s in report["probes"]} == {"dns", "https", "smtp", "imap", "xmpp"}
+
+
+def test_forward_rehearsal_loses_nothing_and_fails_no_probe(rlab: CutoverLab) -> None:
+    run = rehearse(rlab)
+    RUNS["forward"] = run
+    assert_clean(run, "succeeded")
+    steps = {s["id"]: s["state"] for s in run["report"]["steps"]}
+    assert steps["dns.switch-mx"] == "succeeded" and steps["mail.final-sync"] == "succeeded"
+
+
+def test_the_report_renders_in_chromium(rlab: CutoverLab, tmp_path: Path) -> None:
+    run = RUNS.get("forward")
+    assert run is not None, "the forward rehearsal did not run"
+    image = screenshot(Path(run["summary"]["report"]), ARTIFACTS / "rehearsal-en.png", tmp_path)
+    # Step bars of succeeded steps and available-probe buckets in their own colours.
+    assert count_color(image, (0x2E, 0x7D, 0x32)) > 500, "no succeeded step bars drawn"
+    assert count_color(image, (0x43, 0xA0, 0x47)) > 2000, "no available buckets drawn"
+
+
+def test_rolling_back_the_forward_run_restores_the_as_is_state(rlab: CutoverLab) -> None:
+    run = RUNS.get("forward")
+    assert run is not None, "the forward rehearsal did not run"
+    back = rlab.json("rollback", run["summary"]["run"], check=False)
+    assert back["state"] == "rolled_back", back
+    report = rlab.verify_as_is()
+    assert report["ok"], [c for c in report["checks"] if not c["ok"]]
+
+
+def test_failure_after_the_mx_switch_rolls_back_losing_nothing(rlab: CutoverLab) -> None:
+    run = rehearse(rlab, "--inject-failure", "dns.switch-mx")
+    RUNS["rollback"] = run
+    assert_clean(run, "rolled_back")
+    undone = {e["step"] for e in run["report"]["rollbacks"] if e["kind"] == "step.rollback_started"}
+    assert {"dns.switch-mx", "mail.final-sync", "mail.accept-old-domains"} <= undone, undone
+    assert not [e for e in run["report"]["rollbacks"] if e["kind"].endswith("rollback_failed")]
