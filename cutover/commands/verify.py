@@ -1,4 +1,5 @@
-"""``cutover verify MERGER --env ENV --state as-is``: real clients, through the lab resolver."""
+"""``cutover verify MERGER --env ENV --state as-is|merged``: real clients, through the lab
+resolver."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ def verify(
     merger: MergerArg,
     env: Annotated[str, typer.Option("--env", help="lab, staging or production.")] = "lab",
     state_name: Annotated[
-        str, typer.Option("--state", help="The state to verify: as-is.")
+        str,
+        typer.Option(
+            "--state", help="as-is (before, or after a rollback) or merged (after the cutover)."
+        ),
     ] = "as-is",
     service: Annotated[
         list[str] | None, typer.Option("--service", help="Only these: dns, mail, portal, video.")

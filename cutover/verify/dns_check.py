@@ -89,3 +89,59 @@ def check(ctx: Context) -> list[Check]:
                 )
             )
     return results
+
+
+def _addresses(ctx: Context, name: str) -> set[str]:
+    return set(ctx.resolve(name.rstrip("."), "A"))
+
+
+def check_merged(ctx: Context) -> list[Check]:
+    """After the cutover, as a citizen's resolver sees it: every former zone delegated to
+    the merged name servers (which agree on its serial), and each province's MX, portal
+    names and XMPP SRV leading to the merged hosts."""
+    from cutover.inventory.model import MERGED, Service
+
+    inv = ctx.inv
+    merged = {s: inv.hosts_for(MERGED, s) for s in (Service.DNS, Service.MAIL, Service.PORTAL)}
+    merged[Service.VIDEO] = inv.hosts_for(MERGED, Service.VIDEO)
+    want_ns = {h.fqdn.lower() + "." for h in merged[Service.DNS]}
+    results: list[Check] = []
+    for p in inv.merger.provinces:
+        domain = p.domain
+        try:
+            if p.id != inv.target.id:
+                ns = {n.lower() for n in ctx.resolve(domain, "NS")}
+                results.append(
+                    Check("dns", domain, "delegated to the merged name servers", ns == want_ns,
+                          f"NS {sorted(ns)}")
+                )  # fmt: skip
+                servers = [str(h.address) for h in merged[Service.DNS]]
+                got = retry(
+                    lambda servers=servers, zone=domain: [_serial(ctx, a, zone) for a in servers],
+                    15,
+                    lambda s: None not in s and len(set(s)) == 1,
+                )
+                ok = None not in got and len(set(got)) == 1
+                results.append(
+                    Check("dns", domain, "same SOA serial on the merged servers", ok, f"{got}")
+                )
+            mx = sorted(ctx.resolve(domain, "MX"), key=lambda r: int(r.split()[0]))
+            srv = ctx.resolve(f"_xmpp-client._tcp.{domain}", "SRV")
+            leads = [
+                ("MX", mx[0].split()[1] if mx else "", Service.MAIL),
+                ("apex A", domain, Service.PORTAL),
+                ("www", f"www.{domain}", Service.PORTAL),
+                ("XMPP SRV", srv[0].split()[3] if srv else "", Service.VIDEO),
+            ]
+        except dns.exception.DNSException as exc:
+            results.append(Check("dns", domain, "resolves", False, exc.__class__.__name__))
+            continue
+        for what, name, service in leads:
+            want = {str(h.address) for h in merged[service]}
+            got_addresses = _addresses(ctx, name) if name else set()
+            results.append(
+                Check("dns", domain, f"{what} leads to the merged {service.value} host",
+                      bool(got_addresses) and got_addresses <= want,
+                      f"{name or '(none)'} -> {sorted(got_addresses)}")
+            )  # fmt: skip
+    return results

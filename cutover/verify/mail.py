@@ -26,12 +26,16 @@ class _IMAP(imaplib.IMAP4):
         return socket.create_connection((self._address, self.port), timeout)
 
 
-def probe(ctx: Context, server: str, address: str, mailbox: str) -> tuple[bool, str]:
+def probe(
+    ctx: Context, server: str, address: str, mailbox: str, to: str | None = None
+) -> tuple[bool, str]:
+    """Send to ``to`` (default: the mailbox's address) at ``address``; read it back from
+    ``mailbox`` on ``server``."""
     password = ctx.secrets.mailbox(mailbox)["password"]
     message_id = f"<verify-{uuid.uuid4().hex}@cutover.lab>"
     msg = EmailMessage()
     msg["From"] = "verify@lab.gov.vn"
-    msg["To"] = mailbox
+    msg["To"] = to or mailbox
     msg["Subject"] = "cutover verification probe"
     msg["Message-ID"] = message_id
     msg.set_content("probe\n")
@@ -87,4 +91,28 @@ def check(ctx: Context) -> list[Check]:
         results.append(
             Check("mail", f"{host.name} (merged)", f"SMTP to {mailbox} read back", ok, detail)
         )
+    return results
+
+
+def check_merged(ctx: Context) -> list[Check]:
+    """After the cutover: mail to each province's probe address, sent where its MX points,
+    is read back from the address's new mailbox on the merged server."""
+    new_of = {m.address: m.new_address for m in ctx.inv.mailboxes}
+    merged = ctx.inv.hosts_for("merged", Service.MAIL)[0]
+    results = []
+    for p in ctx.inv.merger.provinces:
+        old = probe_address(p)
+        new = new_of.get(old, old)
+        try:
+            mx = sorted(ctx.resolve(p.domain, "MX"), key=lambda r: int(r.split()[0]))
+            address = ctx.resolve(mx[0].split()[1].rstrip("."), "A")[0]
+            ok, detail = probe(ctx, merged.fqdn, str(merged.address), new, to=old)
+            ok = ok and address == str(merged.address)
+            detail = f"MX {address}; {detail}"
+        except (OSError, imaplib.IMAP4.error, smtplib.SMTPException, IndexError) as exc:
+            ok, detail = False, f"{exc.__class__.__name__}: {exc}"
+        results.append(
+            Check("mail", p.domain, f"SMTP to {old} read back from {new} on the merged server",
+                  ok, detail)
+        )  # fmt: skip
     return results
