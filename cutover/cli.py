@@ -12,6 +12,7 @@ import traceback
 from typing import Annotated
 
 import typer
+from typer._click.exceptions import UsageError  # typer's own click: no public alias
 from typer.exceptions import TyperException
 
 from cutover import __version__
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
         return 130
-    except TyperException as exc:  # usage errors: typer prints them with the help hint
+    except UsageError as exc:  # bad options: one line, like every other error
+        where = exc.ctx.command_path if exc.ctx is not None else "cutover"
+        print(f"error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
+        return EXIT_USAGE
+    except TyperException as exc:  # other click errors: typer prints them with the help hint
         exc.show()  # type: ignore[attr-defined]
         return int(getattr(exc, "exit_code", EXIT_USAGE))
     except Exception as exc:  # a bug: still one line unless --debug

@@ -69,3 +69,7 @@ class EngineError(CutoverError):
 
 class JournalError(EngineError):
     """The journal cannot be written or read: the engine refuses to act unrecorded."""
+
+
+class AuditError(CutoverError):
+    """An audit found what must not be there (a secret in a run's files)."""

@@ -9,8 +9,10 @@ hold state derived from the events, updated in the same transaction. Other proce
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -24,6 +26,10 @@ from cutover.redact import Redactor
 
 JOURNAL_FILE = "journal.sqlite"
 RUNS_DIR_ENV = "CUTOVER_RUNS_DIR"
+# Room the engine wants on the runs filesystem before it starts anything: a step's
+# ansible-runner artifacts take megabytes, and the journal must still be able to record
+# the step's end and any rollback after them. Below this the engine refuses to act.
+MIN_FREE_BYTES = 16 * 1024 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -78,6 +84,49 @@ RUN_TRANSITIONS = {
 }
 # states after which the run holds nothing: its environment lock can go
 RUN_FINAL = {"succeeded", "rolled_back", "failed"}
+
+
+def _fix(directory: Path, cause: str, then: str) -> str:
+    """How to get out of a journal write failure, from its cause (SQLite or OS text)."""
+    lowered = cause.lower()
+    if "full" in lowered or "no space" in lowered:
+        what = f"free space on the filesystem of {directory}"
+    elif "read-only" in lowered or "readonly" in lowered or "permission" in lowered:
+        what = f"make {directory} writable"
+    else:
+        what = f"check that {directory} is writable and has free space"
+    return f"{what}, then {then}"
+
+
+def check_room(
+    directory: Path, then: str, *, journal: Path | None = None, need: int = MIN_FREE_BYTES
+) -> None:
+    """Refuse (JournalError) unless ``directory`` (or its nearest existing ancestor) is
+    writable with ``need`` bytes free: the engine acts only when it can record."""
+    name = f"journal {journal}" if journal is not None else f"journal folder {directory}"
+    probe = directory
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        stat = os.statvfs(probe)
+    except OSError as exc:
+        raise JournalError(
+            f"cannot check the {name}: {exc.strerror}",
+            hint=_fix(directory, str(exc), then),
+        ) from exc
+    if stat.f_flag & os.ST_RDONLY or not os.access(probe, os.W_OK):
+        raise JournalError(
+            f"the {name} is not writable (read-only filesystem?): the engine will not act "
+            "unrecorded",
+            hint=_fix(directory, "read-only", then),
+        )
+    free = stat.f_bavail * stat.f_frsize
+    if free < need:
+        raise JournalError(
+            f"only {free // 1024} KiB free for the {name} (the engine needs "
+            f"{need // (1024 * 1024)} MiB free to record what it does)",
+            hint=_fix(directory, "no space", then),
+        )
 
 
 def now_iso() -> str:
@@ -137,7 +186,32 @@ class Journal:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+            self._db_close_quietly()
+            raise JournalError(
+                f"cannot open journal {self.path}: {exc}",
+                hint=_fix(run_dir, str(exc), self.resume_hint),
+            ) from exc
+
+    @property
+    def resume_hint(self) -> str:
+        return f"`cutover resume {self.run_dir.name}`"
+
+    def _db_close_quietly(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+
+    def write_error(self, exc: sqlite3.Error) -> JournalError:
+        """The one-line error of a failed journal write, with the way out."""
+        return JournalError(
+            f"cannot write journal {self.path}: {exc}",
+            hint=_fix(self.run_dir, str(exc), self.resume_hint),
+        )
+
+    def ensure_room(self, then: str | None = None) -> None:
+        """Refuse to start anything unless the journal's folder can take what follows;
+        ``then`` is what to do once it can (default: resume the run)."""
+        check_room(self.run_dir, then or self.resume_hint, journal=self.path)
 
     @classmethod
     def create(
@@ -145,12 +219,36 @@ class Journal:
     ) -> Journal:
         if (run_dir / JOURNAL_FILE).exists():
             raise JournalError(f"run {run_dir.name} already exists", hint="choose another --run-id")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        journal = cls(run_dir, redactor=redactor)
-        with journal._transaction() as db:
-            for key, value in meta.items():
-                db.execute("INSERT INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
-        journal.append("run.created", **meta)
+        again = "start the run again"
+        check_room(run_dir.parent, again, journal=run_dir / JOURNAL_FILE)
+        try:
+            run_dir.mkdir(parents=True)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot create the run folder {run_dir}: {exc.strerror}",
+                hint=_fix(run_dir.parent, str(exc), again),
+            ) from exc
+        try:
+            journal = cls(run_dir, redactor=redactor)
+            try:
+                with journal._transaction() as db:
+                    try:
+                        for key, value in meta.items():
+                            db.execute(
+                                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                                (key, json.dumps(value)),
+                            )
+                    except sqlite3.Error as exc:
+                        raise journal.write_error(exc) from exc
+                journal.append("run.created", **meta)
+            except BaseException:
+                journal.close()
+                raise
+        except JournalError as exc:
+            # A run that could not even be recorded never existed: leave no half journal
+            # behind for `history` or a later run with the same id to trip over.
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise JournalError(exc.message, hint=_fix(run_dir.parent, exc.message, again)) from exc
         return journal
 
     @classmethod
@@ -181,18 +279,21 @@ class Journal:
         ts = now_iso()
         body = json.dumps(clean, default=str, ensure_ascii=False)
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO events(ts, step, kind, data) VALUES (?, ?, ?, ?)",
-                (ts, step, kind, body),
-            )
-            seq = int(cursor.lastrowid or 0)
-            if step is not None and kind in STEP_TRANSITIONS:
-                self._derive_step(db, seq, ts, step, kind, clean)
-            if kind in RUN_TRANSITIONS:
-                db.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('state', ?)",
-                    (json.dumps(RUN_TRANSITIONS[kind]),),
+            try:
+                cursor = db.execute(
+                    "INSERT INTO events(ts, step, kind, data) VALUES (?, ?, ?, ?)",
+                    (ts, step, kind, body),
                 )
+                seq = int(cursor.lastrowid or 0)
+                if step is not None and kind in STEP_TRANSITIONS:
+                    self._derive_step(db, seq, ts, step, kind, clean)
+                if kind in RUN_TRANSITIONS:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta(key, value) VALUES ('state', ?)",
+                        (json.dumps(RUN_TRANSITIONS[kind]),),
+                    )
+            except sqlite3.Error as exc:  # e.g. a full disk while spilling pages
+                raise self.write_error(exc) from exc
         return Event(seq, ts, step, kind, clean)
 
     @staticmethod
@@ -296,7 +397,7 @@ class _Tx:
             self.journal._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             self.journal._lock.release()
-            raise JournalError(f"cannot write journal {self.journal.path}: {exc}") from exc
+            raise self.journal.write_error(exc) from exc
         return self.journal._db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -304,10 +405,15 @@ class _Tx:
         try:
             if exc_type is None:
                 db.execute("COMMIT")
-            else:
+            elif db.in_transaction:
                 db.execute("ROLLBACK")
         except sqlite3.Error as error:
-            raise JournalError(f"cannot write journal {self.journal.path}: {error}") from error
+            # A failed COMMIT (disk full) may leave the transaction open: end it, so the
+            # next append starts clean once there is room again.
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise self.journal.write_error(error) from error
         finally:
             self.journal._lock.release()
 

@@ -139,7 +139,9 @@ def register(app: typer.Typer) -> None:
         for item in extra or []:
             key, sep, value = item.partition("=")
             if not sep or not key:
-                raise ConfigError(f"--var {item!r} is not KEY=VALUE")
+                raise ConfigError(
+                    f"--var {item!r} is not KEY=VALUE", hint="write e.g. -e dns_force=true"
+                )
             extravars[key] = value
         options = RunOptions(
             env=env,
@@ -180,7 +182,10 @@ def register(app: typer.Typer) -> None:
         for item in assume or []:
             step, _, choice = item.partition("=")
             if choice not in ("done", "redo"):
-                raise ConfigError(f"--assume {item!r}: write STEP=done or STEP=redo")
+                raise ConfigError(
+                    f"--assume {item!r}: write STEP=done or STEP=redo",
+                    hint="done: the step's action completed; redo: run it again",
+                )
             choices[step] = choice
         engine = open_run(
             runs_dir(runs), run_id, report=Progress(out), decide=lambda: _decider(out)

@@ -34,7 +34,8 @@ from cutover.engine.lock import EnvLock, lock_name
 from cutover.engine.merger import MergerContext, load_context
 from cutover.engine.notify import Webhook
 from cutover.engine.window import check_start, local, sleep_until
-from cutover.errors import ConfigError, CutoverError, EngineError
+from cutover.errors import ConfigError, CutoverError, EngineError, JournalError, Location
+from cutover.inventory.loader import ENVIRONMENTS
 from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal
 from cutover.plan import LoadedPlan, graph, load_plan
 from cutover.plan.durations import format_duration
@@ -103,32 +104,46 @@ def _secrets(plan: LoadedPlan) -> dict[str, str]:
     return values
 
 
-def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any) -> Engine:
-    """Check the run may start (mode, window, secrets), journal it, return its engine."""
+def check_options(plan: LoadedPlan, options: RunOptions) -> None:
+    """Refuse option combinations that make no sense for this plan (bad input: checked
+    before anything is recorded or touched, also by ``rehearse`` before its lab)."""
     mode = options.mode
+    if options.env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"unknown environment {options.env!r}", hint=f"use one of {', '.join(ENVIRONMENTS)}"
+        )
     if mode == "live":
         if plan.model.window is None:
             raise ConfigError(
                 f"a live run in {options.env} needs a window in the plan",
-                where=None,
+                where=Location(plan.path),
                 hint="add `window: {start, end, tz}` to the plan",
             )
         if options.auto_approve:
-            raise EngineError(
+            raise ConfigError(
                 "--auto-approve is for rehearsals only", hint="approve gates with `cutover approve`"
             )
-        check_start(plan.model.window, datetime.now(UTC), options.at)
-    _secrets(plan)  # fail before anything is recorded
     if options.inject_failure is not None:
         if mode == "live":
-            raise EngineError(
+            raise ConfigError(
                 "--inject-failure is for rehearsals only", hint="drop it for a live run"
             )
         if options.inject_failure not in plan.steps:
             raise ConfigError(
-                f"--inject-failure names unknown step {options.inject_failure!r}",
+                f"--inject-failure names unknown step {options.inject_failure!r} of plan "
+                f"{plan.path}",
                 hint=f"use one of: {', '.join(plan.steps)}",
             )
+
+
+def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any) -> Engine:
+    """Check the run may start (mode, window, secrets), journal it, return its engine."""
+    mode = options.mode
+    check_options(plan, options)
+    if mode == "live":
+        assert plan.model.window is not None  # check_options
+        check_start(plan.model.window, datetime.now(UTC), options.at)
+    _secrets(plan)  # fail before anything is recorded
     run_id = options.run_id or new_run_id(options.env)
     run_dir = runs_dir / run_id
     meta = {
@@ -149,7 +164,14 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
         "pid": os.getpid(),
     }
     journal = Journal.create(run_dir, meta, redactor=Redactor(_secrets(plan).values()))
-    shutil.copyfile(plan.path, run_dir / "plan.yml")  # the plan as run, for the record
+    try:
+        shutil.copyfile(plan.path, run_dir / "plan.yml")  # the plan as run, for the record
+    except OSError as exc:
+        journal.close()
+        raise JournalError(
+            f"cannot keep a copy of the plan in {run_dir}: {exc.strerror}",
+            hint=f"free space there, then `cutover resume {run_id}`",
+        ) from exc
     return Engine(plan, journal, runs_dir=runs_dir, **kw)
 
 
@@ -311,6 +333,7 @@ class Engine:
                 f"run {self.run_id} failed to roll back",
                 hint=f"fix the cause, then `cutover rollback {self.run_id}`",
             )
+        self.journal.ensure_room()  # before the lock: a refusal leaves nothing to undo
         lock = self._lock()
         try:
             if state in ("rolling_back", "stopping") and self._failed_steps():
@@ -346,6 +369,7 @@ class Engine:
             raise EngineError(f"run {self.run_id} is already rolled back")
         if self.check_mode:
             raise EngineError("a check run changed nothing: there is nothing to roll back")
+        self.journal.ensure_room(f"`cutover rollback {self.run_id}`")
         lock = self._lock()
         try:
             return self._finish(lock, self._rollback_all())
@@ -494,51 +518,60 @@ class Engine:
         ]
 
     def _forward(self) -> str:
-        failure: str | None = None
-        decision: str | None = None
         running: dict[Future[bool], str] = {}
         with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="step") as pool:
-            while True:
-                if self.interrupted.is_set() and decision is None and failure is None:
-                    decision = self._decide()
-                    self.record("run.stopping", reason="interrupted", decision=decision)
-                if failure is None and decision is None and not self.stopping.is_set():
-                    for sid in self._ready():
-                        if len(running) >= self.max_parallel or sid in running.values():
-                            continue
-                        overrun = self._window_overrun()
-                        if overrun:
-                            decision = self.plan.model.policy.on_window_overrun
-                            self.stopping.set()
-                            self.record("run.stopping", reason=overrun, decision=decision)
-                            break
-                        step = self.plan.steps[sid]
-                        try:
-                            self._capture_ttls(sid)
-                        except CutoverError as exc:
-                            self.record("step.failed", sid, phase="prepare", message=exc.one_line())
-                            failure = sid
-                            self.stopping.set()
-                            break
-                        self.record(
-                            "step.started",
-                            sid,
-                            step_kind=step.kind,
-                            owner=self.plan.owner(step),
-                            approver=self.plan.approver(step),
-                        )
-                        running[pool.submit(self._run_step, sid)] = sid
-                if not running:
-                    break
-                finished, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    sid = running.pop(future)
-                    if not future.result() and self._state(sid) == "failed" and failure is None:
+            try:
+                return self._forward_loop(pool, running)
+            except BaseException:
+                # e.g. the journal cannot be written: start nothing, and let waits and
+                # gates in flight give up, so that leaving the pool does not hang
+                self.stopping.set()
+                raise
+
+    def _forward_loop(self, pool: ThreadPoolExecutor, running: dict[Future[bool], str]) -> str:
+        failure: str | None = None
+        decision: str | None = None
+        while True:
+            if self.interrupted.is_set() and decision is None and failure is None:
+                decision = self._decide()
+                self.record("run.stopping", reason="interrupted", decision=decision)
+            if failure is None and decision is None and not self.stopping.is_set():
+                for sid in self._ready():
+                    if len(running) >= self.max_parallel or sid in running.values():
+                        continue
+                    overrun = self._window_overrun()
+                    if overrun:
+                        decision = self.plan.model.policy.on_window_overrun
+                        self.stopping.set()
+                        self.record("run.stopping", reason=overrun, decision=decision)
+                        break
+                    step = self.plan.steps[sid]
+                    # no step starts unless its whole story can be journaled
+                    self.journal.ensure_room()
+                    try:
+                        self._capture_ttls(sid)
+                    except CutoverError as exc:
+                        self.record("step.failed", sid, phase="prepare", message=exc.one_line())
                         failure = sid
                         self.stopping.set()
-                        self.record(
-                            "run.stopping", reason=f"step {sid} failed", decision="rollback"
-                        )
+                        break
+                    self.record(
+                        "step.started",
+                        sid,
+                        step_kind=step.kind,
+                        owner=self.plan.owner(step),
+                        approver=self.plan.approver(step),
+                    )
+                    running[pool.submit(self._run_step, sid)] = sid
+            if not running:
+                break
+            finished, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                sid = running.pop(future)
+                if not future.result() and self._state(sid) == "failed" and failure is None:
+                    failure = sid
+                    self.stopping.set()
+                    self.record("run.stopping", reason=f"step {sid} failed", decision="rollback")
         if failure is not None:
             return "failed" if self.check_mode else "rollback"
         if decision is not None:
@@ -555,6 +588,8 @@ class Engine:
     def _run_step(self, sid: str) -> bool:
         try:
             ok = kinds.forward(self, sid)
+        except JournalError:
+            raise  # not the step's failure: the run stops with the step in doubt
         except CutoverError as exc:
             self.record("step.failed", sid, phase="action", message=exc.one_line())
             return False

@@ -90,8 +90,14 @@ class EnvLock:
         self._handle: Any = None
 
     def acquire(self, run_id: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise EngineError(
+                f"cannot open the lock of environment {self.env} ({self.path}): {exc.strerror}",
+                hint=f"make {self.path.parent} writable (with free space), then try again",
+            ) from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -221,6 +221,7 @@ def _mail(
             raise msrc.error(
                 f"mailbox {m.address!r}: {domain} is not a province's domain",
                 ("mail", "mailboxes", i, "address"),
+                hint="use an address at a province's domain",
             )
         raw.append((m.address, m.name, provinces[domain].id, False, msrc, ("mail", "mailboxes", i)))
     gen = env.generate
@@ -351,6 +352,7 @@ def _video(
             raise src.error(
                 f"room {r.name!r}: unknown province {r.province!r}",
                 ("video", "rooms", i, "province"),
+                hint="use a province id of merger.yml",
             )
         if (r.province, r.name) in seen:
             raise src.error(

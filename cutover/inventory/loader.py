@@ -38,6 +38,8 @@ def _validate(model: type[M], src: Source) -> M:
             hint = "remove it or check its spelling"
         elif first["type"] == "missing":
             hint = f"add {loc[-1]!r}"
+        else:  # a value of the wrong shape: the message says which; say where to look
+            hint = "fix this value (the schema is in cutover/inventory/model.py)"
         raise ConfigError(f"{where}: {first['msg']}", where=src.at(loc), hint=hint) from exc
 
 

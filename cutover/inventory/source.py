@@ -51,6 +51,7 @@ def _build(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], src: Path)
                 raise ConfigError(
                     "mapping keys must be plain strings",
                     where=Location(src, key_node.start_mark.line + 1),
+                    hint="write the key as a plain word",
                 )
             key = str(key)
             if key in result:
@@ -73,7 +74,9 @@ def load_yaml(path: Path) -> Source:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError(f"file not found: {path}", where=Location(path)) from exc
+        raise ConfigError(
+            "file not found", where=Location(path), hint="create it, or check the merger and --env"
+        ) from exc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 
 from cutover import provision as provisioning
 from cutover import verify
-from cutover.engine.core import RunOptions, create_run
+from cutover.engine.core import RunOptions, check_options, create_run
 from cutover.engine.history import step_durations
 from cutover.engine.lock import describe, lock_name, read_lock, unlock_command
 from cutover.errors import ConfigError, CutoverError, Location
@@ -116,6 +116,10 @@ def rehearse(options: Options, report: Report) -> Result:
     merger_dir = find_merger_dir(options.merger)
     inv = load(merger_dir, "lab")
     plan = plan_for(merger_dir, options.plan)  # bad input stops here, before the lab
+    # ... and so do bad options: a typo in --inject-failure must not cost a lab bring-up
+    check_options(
+        plan, RunOptions(env="lab", auto_approve=True, inject_failure=options.inject_failure)
+    )
     _check_free(runs_dir(options.runs), lock_name("lab", plan.model.merger))
 
     report("phase", name="lab")

@@ -116,7 +116,7 @@ def test_live_run_refuses_auto_approve(lab) -> None:
     header = "window: {start: '2020-06-28T22:00', end: '2099-06-29T04:00'}\n"
     plan = lab.plan(STEP.format(id="a"), header=header)
     result = lab.cli("run", str(plan), "--env", "production", "--auto-approve")
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input: an option combination, nothing recorded
     assert "--auto-approve is for rehearsals only" in result.stderr
 
 

@@ -1,0 +1,1 @@
+"""Audits of what runs wrote (no secret may leak into a run folder)."""
