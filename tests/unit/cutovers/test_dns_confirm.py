@@ -1,0 +1,105 @@
+"""Reading a zone back after an update from an IXFR answer (no server needed): the
+differences replayed on the zone as it was, the whole-zone fallback, and the full
+comparison with the expected zone."""
+
+from __future__ import annotations
+
+import pytest
+
+from cutover.cutovers.dns.confirm import Record, problems, replay
+from cutover.cutovers.dns.rrsets import Change, RRset, absolute, apply
+from cutover.cutovers.dns.transfer import TransferError
+
+ZONE = "kontum.gov.vn"
+APEX = absolute("@", ZONE)
+
+
+def soa(serial: int) -> Record:
+    return (
+        APEX,
+        "SOA",
+        60,
+        f"ns1.kontum.gov.vn. hostmaster.kontum.gov.vn. {serial} 300 60 1209600 60",
+    )
+
+
+def before() -> dict:
+    zone = {
+        (APEX, "SOA"): RRset.of(60, [soa(7)[3]]),
+        (APEX, "NS"): RRset.of(3600, ["ns1.kontum.gov.vn."]),
+        (absolute("www", ZONE), "A"): RRset.of(3600, ["198.18.0.1"]),
+        (absolute("mail", ZONE), "A"): RRset.of(3600, ["198.18.0.2", "198.18.0.3"]),
+    }
+    return zone
+
+
+def changes() -> list[Change]:
+    b = before()
+    www, mail = (absolute("www", ZONE), "A"), (absolute("mail", ZONE), "A")
+    return [
+        Change(ZONE, www[0], "A", RRset.of(60, ["198.18.9.1"]), b[www]),
+        Change(ZONE, mail[0], "A", None, b[mail]),
+        Change(ZONE, absolute("new", ZONE), "A", RRset.of(60, ["198.18.9.2"])),
+    ]
+
+
+def incremental() -> list[Record]:
+    """Two updates as a server journals them: old SOA, deletions, new SOA, additions."""
+    www, mail, new = (absolute(n, ZONE) for n in ("www", "mail", "new"))
+    return [
+        soa(9),
+        soa(7),
+        (www, "A", 3600, "198.18.0.1"),
+        (mail, "A", 3600, "198.18.0.2"),
+        (mail, "A", 3600, "198.18.0.3"),
+        soa(8),
+        (www, "A", 60, "198.18.9.1"),
+        soa(8),
+        soa(9),
+        (new, "A", 60, "198.18.9.2"),
+        soa(9),
+    ]
+
+
+def test_replayed_differences_give_the_expected_zone() -> None:
+    now, how = replay(before(), ZONE, incremental())
+    assert how == "ixfr"
+    assert problems(ZONE, before(), changes(), now) == []
+    assert now[(APEX, "SOA")].values[0].split()[2] == "9"
+
+
+def test_a_change_the_server_did_not_make_or_made_besides_is_named() -> None:
+    answer = [*incremental()[:-3], soa(9), (absolute("other", ZONE), "TXT", 60, '"x"'), soa(9)]
+    now, _ = replay(before(), ZONE, answer)
+    found = problems(ZONE, before(), changes(), now)
+    assert len(found) == 2
+    assert any("new.kontum.gov.vn. A: expected 60 198.18.9.2, the server has -" in f for f in found)
+    assert any(f.startswith("other.kontum.gov.vn. TXT: expected -") for f in found)
+
+
+def test_a_whole_zone_answer_is_read_as_a_transfer() -> None:
+    want = apply(before(), changes())
+    full = [soa(9)]
+    for (name, rtype), rrset in sorted(want.items()):
+        if rtype != "SOA":
+            full += [(name, rtype, rrset.ttl, v) for v in rrset.values]
+    now, how = replay(before(), ZONE, [*full, soa(9)])
+    assert how == "axfr"
+    assert problems(ZONE, before(), changes(), now) == []
+
+
+def test_an_unchanged_zone_answers_one_soa() -> None:
+    now, how = replay(before(), ZONE, [soa(7)])
+    assert how == "current"
+    assert len(problems(ZONE, before(), changes(), now)) == 3
+    with pytest.raises(TransferError):
+        replay(before(), ZONE, [soa(8)])
+
+
+def test_deleting_a_record_the_base_zone_lacks_is_an_error() -> None:
+    with pytest.raises(TransferError, match="not in the base zone"):
+        replay(
+            before(),
+            ZONE,
+            [soa(8), soa(7), (absolute("x", ZONE), "A", 60, "1.2.3.4"), soa(8), soa(8)],
+        )
