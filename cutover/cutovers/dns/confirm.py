@@ -4,9 +4,10 @@ second full zone transfer.
 The zone as it was (``before``, from the AXFR the changes were planned from) and its SOA
 serial are known; an IXFR from that serial (RFC 1995) returns only what changed since,
 so the zone as the server has it now is ``before`` with those differences applied. It is
-compared in full with ``before`` plus the planned changes: a change the server did not
-make, or one it made besides ours (another writer), shows up exactly as a second AXFR
-would show it, at the cost of the changes instead of the cost of the zone. A server that
+compared in full with ``before`` plus the planned changes, exactly as a second AXFR would
+be, at the cost of the changes instead of the cost of the zone: a planned change the
+server does not hold fails; RRsets changed besides ours (another writer, or a parallel
+step of the same plan) are named for the report. A server that
 cannot answer incrementally (its journal no longer reaches back) sends the whole zone in
 the IXFR answer (RFC 1995, section 4); that is read as an AXFR.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dns.exception
 import dns.message
@@ -129,25 +130,31 @@ def since(
 
 def problems(
     zone: str, before: Mapping[Key, RRset], changes: Iterable[Change], now: Mapping[Key, RRset]
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """How ``now`` differs from ``before`` with ``changes`` applied (the SOA aside: its
-    serial rises by itself with each update)."""
+    serial rises by itself with each update): the changed RRsets the server does not hold
+    as planned, and the other RRsets that changed besides (another writer, or a step of the
+    same plan running in parallel on the zone)."""
+    changes = list(changes)
     want = apply(before, changes)
-    found = []
+    ours = {c.key for c in changes}
+    missing, besides = [], []
     for key in sorted(set(want) | set(now)):
         if key[1] == "SOA":
             continue
         w, n = want.get(key), now.get(key)
         if w != n:
             show = ["-" if r is None else f"{r.ttl} {' | '.join(r.values)}" for r in (w, n)]
-            found.append(f"{key[0]} {key[1]}: expected {show[0]}, the server has {show[1]}")
-    return found
+            text = f"{key[0]} {key[1]}: expected {show[0]}, the server has {show[1]}"
+            (missing if key in ours else besides).append(text)
+    return missing, besides
 
 
 @dataclass
 class Confirmed(Applied):
     transfer: str = ""  # how the zone was read back: ixfr, current or axfr
     confirm_seconds: float = 0.0
+    besides: list[str] = field(default_factory=list)  # other RRsets changed meanwhile
 
 
 def send_confirmed(
@@ -162,11 +169,13 @@ def send_confirmed(
 ) -> Confirmed:
     """Send ``changes`` (batched, :func:`cutover.cutovers.dns.update.send`) to the primary
     whose zone was ``before``, then read it back by IXFR and compare it in full with the
-    expected zone; :class:`NotApplied` names the first differences."""
+    expected zone. :class:`NotApplied` names the first changes the server does not hold
+    as planned; other RRsets changed meanwhile are returned in ``besides``, for the
+    caller to report (a plan may change one zone in parallel steps)."""
     sent = send(server, zone, changes, key, port=port)
     started = time.monotonic()
     now, how = since(server, zone, before, transfer_key, port=port)
-    found = problems(zone, before, changes, now)
+    found, besides = problems(zone, before, changes, now)
     if found:
         raise NotApplied(
             f"{zone} at {server} after the update: " + "; ".join(found[:5])
@@ -179,4 +188,5 @@ def send_confirmed(
         seconds=sent.seconds + time.monotonic() - started,
         transfer=how,
         confirm_seconds=time.monotonic() - started,
+        besides=besides,
     )

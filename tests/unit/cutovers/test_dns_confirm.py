@@ -64,17 +64,16 @@ def incremental() -> list[Record]:
 def test_replayed_differences_give_the_expected_zone() -> None:
     now, how = replay(before(), ZONE, incremental())
     assert how == "ixfr"
-    assert problems(ZONE, before(), changes(), now) == []
+    assert problems(ZONE, before(), changes(), now) == ([], [])
     assert now[(APEX, "SOA")].values[0].split()[2] == "9"
 
 
 def test_a_change_the_server_did_not_make_or_made_besides_is_named() -> None:
     answer = [*incremental()[:-3], soa(9), (absolute("other", ZONE), "TXT", 60, '"x"'), soa(9)]
     now, _ = replay(before(), ZONE, answer)
-    found = problems(ZONE, before(), changes(), now)
-    assert len(found) == 2
-    assert any("new.kontum.gov.vn. A: expected 60 198.18.9.2, the server has -" in f for f in found)
-    assert any(f.startswith("other.kontum.gov.vn. TXT: expected -") for f in found)
+    missing, besides = problems(ZONE, before(), changes(), now)
+    assert missing == ["new.kontum.gov.vn. A: expected 60 198.18.9.2, the server has -"]
+    assert besides == ['other.kontum.gov.vn. TXT: expected -, the server has 60 "x"']
 
 
 def test_a_whole_zone_answer_is_read_as_a_transfer() -> None:
@@ -85,13 +84,13 @@ def test_a_whole_zone_answer_is_read_as_a_transfer() -> None:
             full += [(name, rtype, rrset.ttl, v) for v in rrset.values]
     now, how = replay(before(), ZONE, [*full, soa(9)])
     assert how == "axfr"
-    assert problems(ZONE, before(), changes(), now) == []
+    assert problems(ZONE, before(), changes(), now) == ([], [])
 
 
 def test_an_unchanged_zone_answers_one_soa() -> None:
     now, how = replay(before(), ZONE, [soa(7)])
     assert how == "current"
-    assert len(problems(ZONE, before(), changes(), now)) == 3
+    assert len(problems(ZONE, before(), changes(), now)[0]) == 3
     with pytest.raises(TransferError):
         replay(before(), ZONE, [soa(8)])
 
