@@ -18,37 +18,14 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import dns.exception
-import dns.message
-import dns.name
-import dns.query
-import dns.rdatatype
-
 from cutover.cutovers.dns.rrsets import Change, Key, RRset, Zone, absolute, apply, soa_serial
-from cutover.cutovers.dns.transfer import TransferError
-from cutover.cutovers.dns.update import TSIG_ALGORITHM, Applied, UpdateError, send
+from cutover.cutovers.dns.transfer import Record, TransferError, transfer, zone_of
+from cutover.cutovers.dns.update import Applied, UpdateError, send
 from cutover.cutovers.dns.update import Key as TsigKey
-
-Record = tuple[str, str, int, str]  # owner (absolute, lower case), type, TTL, rdata text
 
 
 class NotApplied(UpdateError):
     """After an update the primary's zone is not the one the changes should give."""
-
-
-def records(messages: Iterable[dns.message.Message], zone: str) -> list[Record]:
-    """The answer records of a transfer, in order, as texts comparable with
-    :func:`cutover.cutovers.dns.rrsets.from_dnszone` (absolute names in rdata)."""
-    origin = dns.name.from_text(zone)
-    result: list[Record] = []
-    for message in messages:
-        for rrset in message.answer:
-            owner = rrset.name.to_text().lower()
-            rtype = dns.rdatatype.to_text(rrset.rdtype)
-            for rdata in rrset:
-                text = rdata.to_text(origin=origin, relativize=False)
-                result.append((owner, rtype, int(rrset.ttl), text))
-    return result
 
 
 def _add(zone: dict[Key, RRset], rec: Record) -> None:
@@ -83,10 +60,7 @@ def replay(before: Mapping[Key, RRset], zone: str, answer: Sequence[Record]) -> 
             raise TransferError(f"IXFR of {zone}: one SOA, but not the serial asked for")
         return dict(before), "current"
     if answer[1][:2] != soa_key:  # the whole zone, between two copies of the SOA
-        full: dict[Key, RRset] = {}
-        for rec in answer[:-1]:
-            _add(full, rec)
-        return full, "axfr"
+        return zone_of(answer, zone), "axfr"
     # differences: (old SOA, deleted..., new SOA, added...) per change, then the SOA again
     now = dict(before)
     deleting = False
@@ -111,21 +85,10 @@ def since(
     timeout: float = 30,
 ) -> tuple[Zone, str]:
     """The zone as ``server`` has it now, by an IXFR from the serial of ``before``."""
-    kwargs = {}
-    if key is not None:
-        kwargs = {"keyring": key.keyring(), "keyname": key.name, "keyalgorithm": TSIG_ALGORITHM}
-    try:
-        answer = records(
-            dns.query.xfr(
-                server, zone, rdtype=dns.rdatatype.IXFR, serial=soa_serial(before, zone),
-                port=port, timeout=timeout, lifetime=timeout, relativize=False, **kwargs,
-            ),
-            zone,
-        )  # fmt: skip
-    except (OSError, ValueError, dns.exception.DNSException, EOFError) as exc:
-        detail = f"{exc.__class__.__name__} {exc}"
-        raise TransferError(f"IXFR of {zone} from {server}: {detail}") from exc
-    return replay(before, zone, answer)
+    serial = soa_serial(before, zone)
+    return replay(
+        before, zone, transfer(server, zone, key, serial=serial, port=port, timeout=timeout)
+    )
 
 
 def problems(

@@ -4,11 +4,15 @@ comparison with the expected zone."""
 
 from __future__ import annotations
 
+import dns.message
+import dns.rdatatype
+import dns.rrset
+import dns.zone
 import pytest
 
 from cutover.cutovers.dns.confirm import Record, problems, replay
-from cutover.cutovers.dns.rrsets import Change, RRset, absolute, apply
-from cutover.cutovers.dns.transfer import TransferError
+from cutover.cutovers.dns.rrsets import Change, RRset, absolute, apply, parse_text
+from cutover.cutovers.dns.transfer import TransferError, records, zone_of
 
 ZONE = "kontum.gov.vn"
 APEX = absolute("@", ZONE)
@@ -102,3 +106,29 @@ def test_deleting_a_record_the_base_zone_lacks_is_an_error() -> None:
             ZONE,
             [soa(8), soa(7), (absolute("x", ZONE), "A", 60, "1.2.3.4"), soa(8), soa(8)],
         )
+
+
+def test_transfer_records_read_as_dns_zone_reads_them() -> None:
+    """A whole-zone answer read straight from its messages equals the zone dnspython builds
+    from the same text (names in rdata absolute, TTLs, several records per RRset)."""
+    text = (
+        "$ORIGIN kontum.gov.vn.\n"
+        "@ 60 IN SOA ns1 hostmaster 7 300 60 1209600 60\n"
+        "@ 3600 IN NS ns1\n@ 3600 IN NS ns2.quangngai.gov.vn.\n"
+        "@ 300 IN MX 10 mail\nwww 120 IN CNAME srv\nsrv 120 IN A 198.18.0.1\n"
+        "srv 120 IN A 198.18.0.2\n_xmpp-client._tcp 300 IN SRV 5 0 5222 srv\n"
+        'txt 300 IN TXT "v=spf1 -all"\n'
+    )
+    zone = dns.zone.from_text(text, origin=ZONE, relativize=False)
+    message = dns.message.make_response(dns.message.make_query(ZONE, "AXFR"))
+    soa_rrset = zone.find_rrset(ZONE + ".", "SOA")
+    message.answer.append(soa_rrset)
+    for name, node in zone.nodes.items():
+        for rds in node.rdatasets:
+            if rds.rdtype != dns.rdatatype.SOA:
+                message.answer.append(dns.rrset.from_rdata_list(name, rds.ttl, list(rds)))
+    message.answer.append(soa_rrset)
+    wire = dns.message.from_wire(message.to_wire(), xfr=True)  # as dns.query.xfr reads it
+    assert zone_of(records([wire], ZONE), ZONE) == parse_text(text, ZONE)
+    with pytest.raises(TransferError):
+        zone_of([soa(7), soa(7)], ZONE)  # no NS at the apex
