@@ -56,7 +56,7 @@ def rehearse(merger: str, extra: list[str]) -> tuple[int, float, dict[str, Any] 
             result = json.JSONDecoder().raw_decode(out[start:])[0]
         except ValueError:
             result = None
-    return done.returncode, seconds, result, (done.stderr or out)[-2000:]
+    return done.returncode, seconds, result, (done.stderr or out)[-2000:]  # stderr: the error
 
 
 def newest_run(since: float) -> Path | None:
@@ -141,7 +141,10 @@ def main() -> int:
         since = time.time()
         rc, total_s, result, tail = rehearse(args.merger, extra)
         print(f"cutover rehearse {args.merger}: exit {rc} after {total_s:.0f} s")
+        if rc != 0:  # the CLI's one-line reason (it names verification, probes, messages)
+            print("its error: " + (tail.strip().splitlines() or ["(none)"])[-1])
         if result and result.get("json"):
+            print(f"end-state verification passed: {result.get('verified')}")
             run_dir = Path(result["json"]).parent
         else:
             run_dir = newest_run(since)
