@@ -6,7 +6,9 @@ For N in 100, 1,000 and 10,000 A records (under the target zone of a provisioned
   a benchmark changes far more than 30% of a tiny zone), batched update, then the zone
   read back by IXFR from the planned-from serial and compared in full with the expected
   zone (``confirm.send_confirmed``, what every DNS cutover action does since issue 10);
-- ``tool-axfr``: the same, verified by a second full AXFR instead (the path before);
+- ``tool-axfr``: the same, verified by a second full AXFR instead;
+- ``before``: the path before issue 10: ``tool-axfr`` with both transfers read through a
+  ``dns.zone.Zone`` (as ``transfer.axfr`` did);
 - ``bare``: the same changes as bare batched dynamic updates (``update.send`` only);
 - ``per-record``: one update message per record;
 - ``ansible``: per-record ``community.general.nsupdate`` tasks, on a sample (``--ansible-sample``)
@@ -31,12 +33,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import dns.query
+import dns.zone
+
 from cutover.cutovers.dns import safety
 from cutover.cutovers.dns.confirm import send_confirmed
 from cutover.cutovers.dns.plan import DnsPlan
-from cutover.cutovers.dns.rrsets import Change, RRset, absolute, diff
+from cutover.cutovers.dns.rrsets import Change, RRset, Zone, absolute, diff, from_dnszone
 from cutover.cutovers.dns.transfer import axfr
-from cutover.cutovers.dns.update import Key, send, send_one_by_one
+from cutover.cutovers.dns.update import TSIG_ALGORITHM, Key, send, send_one_by_one
 from cutover.inventory import load
 from cutover.provision import env_dir
 from cutover.provision.vars import CUTOVER_KEY
@@ -76,6 +81,16 @@ def changes(zone: str, tag: str, n: int, delete: bool = False) -> list[Change]:
     ]
 
 
+def axfr_via_dnszone(server: str, zone: str, key: Key) -> Zone:
+    """The transfer as it was before issue 10: a ``dns.zone.Zone`` built from the AXFR,
+    then converted to plain data (the baseline for the path before)."""
+    xfr = dns.query.xfr(
+        server, zone, timeout=30, lifetime=30, relativize=False,
+        keyring=key.keyring(), keyname=key.name, keyalgorithm=TSIG_ALGORITHM,
+    )  # fmt: skip
+    return from_dnszone(dns.zone.from_xfr(xfr, relativize=False, check_origin=True))
+
+
 def measure(
     server: str, zone: str, key: Key, xfr: Key, n: int, *, per_record: bool
 ) -> dict[str, float | int | str]:
@@ -93,17 +108,19 @@ def measure(
     row["messages"] = applied.messages
     row["transfer"] = applied.transfer
     send(server, zone, changes(zone, tag, n, delete=True), key)  # clean up
-    # the path before: verified by a second AXFR
-    tag = "f" + secrets.token_hex(3)
-    started = time.monotonic()
-    current = axfr(server, zone, xfr)
-    todo = changes(zone, tag, n)
-    safety.check(zone, current, todo, force=True)
-    send(server, zone, todo, key)
-    after = axfr(server, zone, xfr)
-    assert all(after.get(c.key) == c.new for c in todo), "not applied"
-    row["tool_axfr_s"] = time.monotonic() - started
-    send(server, zone, diff(zone, after, current), key)  # clean up
+    # verified by a second AXFR (read into plain data as ``transfer.axfr`` does now), and
+    # the path before issue 10: the same with both transfers read through ``dns.zone``
+    for field, read in (("tool_axfr_s", axfr), ("before_s", axfr_via_dnszone)):
+        tag = "f" + secrets.token_hex(3)
+        started = time.monotonic()
+        current = read(server, zone, xfr)
+        todo = changes(zone, tag, n)
+        safety.check(zone, current, todo, force=True)
+        send(server, zone, todo, key)
+        after = read(server, zone, xfr)
+        assert all(after.get(c.key) == c.new for c in todo), "not applied"
+        row[field] = time.monotonic() - started
+        send(server, zone, diff(zone, after, current), key)  # clean up
     # bare batched update of the same changes
     tag = "c" + secrets.token_hex(3)
     row["bare_s"] = send(server, zone, changes(zone, tag, n), key).seconds
@@ -174,8 +191,8 @@ def main() -> int:
     per_task = ansible_per_record(server, zone.name, key, args.ansible_sample)
     print(json.dumps({"ansible_per_record_s": per_task, "sample": args.ansible_sample}))
     print(
-        "\n     N  tool(s) tool/bare  axfr-verify(s) axfr/bare  bare(s)  confirm(s)  read back"
-        "  per-record(s)  ansible est.(s)  messages"
+        "\n     N  tool(s) tool/bare  axfr-verify(s) axfr/bare  before(s) before/bare  bare(s)"
+        "  confirm(s)  read back  per-record(s)  ansible est.(s)  messages"
     )
     for r in results:
         bare = float(r["bare_s"])
@@ -183,7 +200,8 @@ def main() -> int:
         est = f"{per_task * int(r['n']):15.0f}" if per_task else f"{'-':>15}"
         print(
             f"{r['n']:>6} {r['tool_s']:8.3f} {float(r['tool_s']) / bare:8.2f}x"
-            f" {r['tool_axfr_s']:14.3f} {float(r['tool_axfr_s']) / bare:8.2f}x {bare:8.3f}"
+            f" {r['tool_axfr_s']:14.3f} {float(r['tool_axfr_s']) / bare:8.2f}x"
+            f" {r['before_s']:9.3f} {float(r['before_s']) / bare:10.2f}x {bare:8.3f}"
             f" {r['confirm_s']:11.3f} {r['transfer']:>10} {per_rec} {est} {r['messages']:9d}"
         )
     if len(results) >= 3:
