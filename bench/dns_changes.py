@@ -13,11 +13,13 @@ For N in 100, 1,000 and 10,000 A records (under the target zone of a provisioned
 - ``per-record``: one update message per record;
 - ``ansible``: per-record ``community.general.nsupdate`` tasks, on a sample (``--ansible-sample``)
   and reported per record (LAB-NOTES: about 0.25 s each).
-Each size is measured ``--rounds`` times, the variants interleaved; medians are printed.
+``--zone-size M`` first fills the zone with M A RRsets (removed at the end), so that the
+transfers cost what they would in a large zone. Each size is measured ``--rounds`` times,
+the variants interleaved; medians are printed.
 The records are removed (batched) after each measurement. Traffic stays on the lab bridge.
 
     .venv/bin/python bench/dns_changes.py /tmp/dm-qnkt/quangngai-kontum [--sizes 100,1000,10000] \\
-        [--rounds 3] [--no-per-record] [--ansible-sample 0]
+        [--rounds 3] [--no-per-record] [--ansible-sample 0] [--zone-size 10000]
 """
 
 from __future__ import annotations
@@ -167,6 +169,9 @@ def main() -> int:
     parser.add_argument("--ansible-sample", type=int, default=20, help="0: skip")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-per-record", dest="per_record", action="store_false")
+    parser.add_argument(
+        "--zone-size", type=int, default=0, help="first fill the zone with this many A RRsets"
+    )
     args = parser.parse_args()
     inv = load(args.merger_dir, args.env)
     plan = DnsPlan(inv)
@@ -175,11 +180,27 @@ def main() -> int:
     tsig = json.loads((env_dir(inv) / "secret-vars.json").read_text())["cutover_tsig"]
     key = Key(CUTOVER_KEY, tsig[CUTOVER_KEY])
     xfr = Key(zone.transfer_key, tsig[zone.transfer_key])
+    # filler records make the zone as large as a big province zone, so the transfers cost
+    # what they would there; removed at the end
+    filler = changes(zone.name, "z" + secrets.token_hex(3), args.zone_size)
+    if filler:
+        send(server, zone.name, filler, key)
+    try:
+        results = run_sizes(args, server, zone.name, key, xfr)
+    finally:
+        if filler:
+            send(server, zone.name, [Change(c.zone, c.name, c.type, None) for c in filler], key)
+    return report(args, server, zone.name, key, results)
+
+
+def run_sizes(
+    args: argparse.Namespace, server: str, zone_name: str, key: Key, xfr: Key
+) -> list[dict[str, float | int | str]]:
     results = []
     for n in [int(s) for s in args.sizes.split(",")]:
         runs: list[dict[str, float | int | str]] = []
         for _ in range(args.rounds):
-            runs.append(measure(server, zone.name, key, xfr, n, per_record=args.per_record))
+            runs.append(measure(server, zone_name, key, xfr, n, per_record=args.per_record))
             print(json.dumps(runs[-1]), flush=True)
         row: dict[str, float | int | str] = {"n": n, "messages": runs[0]["messages"]}
         row["transfer"] = str(runs[0]["transfer"])
@@ -187,8 +208,18 @@ def main() -> int:
             if field.endswith("_s"):
                 row[field] = statistics.median(float(r[field]) for r in runs)
         results.append(row)
+    return results
+
+
+def report(
+    args: argparse.Namespace,
+    server: str,
+    zone_name: str,
+    key: Key,
+    results: list[dict[str, float | int | str]],
+) -> int:
     # per-record Ansible tasks, on a sample
-    per_task = ansible_per_record(server, zone.name, key, args.ansible_sample)
+    per_task = ansible_per_record(server, zone_name, key, args.ansible_sample)
     print(json.dumps({"ansible_per_record_s": per_task, "sample": args.ansible_sample}))
     print(
         "\n     N  tool(s) tool/bare  axfr-verify(s) axfr/bare  before(s) before/bare  bare(s)"
