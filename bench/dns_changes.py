@@ -3,14 +3,23 @@ batched TSIG updates, against baselines measured in the same run on the same ser
 
 For N in 100, 1,000 and 10,000 A records (under the target zone of a provisioned lab):
 - ``tool``: the cutover's path: AXFR the zone, plan the changes, threshold check (forced:
-  a benchmark changes far more than 30% of a tiny zone), batched update, verify by AXFR;
+  a benchmark changes far more than 30% of a tiny zone), batched update, then the zone
+  read back by IXFR from the planned-from serial and compared in full with the expected
+  zone (``confirm.send_confirmed``, what every DNS cutover action does since issue 10);
+- ``tool-axfr``: the same, verified by a second full AXFR instead;
+- ``before``: the path before issue 10: ``tool-axfr`` with both transfers read through a
+  ``dns.zone.Zone`` (as ``transfer.axfr`` did);
 - ``bare``: the same changes as bare batched dynamic updates (``update.send`` only);
 - ``per-record``: one update message per record;
 - ``ansible``: per-record ``community.general.nsupdate`` tasks, on a sample (``--ansible-sample``)
   and reported per record (LAB-NOTES: about 0.25 s each).
+``--zone-size M`` first fills the zone with M A RRsets (removed at the end), so that the
+transfers cost what they would in a large zone. Each size is measured ``--rounds`` times,
+the variants interleaved; medians are printed.
 The records are removed (batched) after each measurement. Traffic stays on the lab bridge.
 
-    .venv/bin/python bench/dns_changes.py /tmp/dm-qnkt/quangngai-kontum [--sizes 100,1000,10000]
+    .venv/bin/python bench/dns_changes.py /tmp/dm-qnkt/quangngai-kontum [--sizes 100,1000,10000] \\
+        [--rounds 3] [--no-per-record] [--ansible-sample 0] [--zone-size 10000]
 """
 
 from __future__ import annotations
@@ -19,17 +28,22 @@ import argparse
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import dns.query
+import dns.zone
+
 from cutover.cutovers.dns import safety
+from cutover.cutovers.dns.confirm import send_confirmed
 from cutover.cutovers.dns.plan import DnsPlan
-from cutover.cutovers.dns.rrsets import Change, RRset, absolute, diff
+from cutover.cutovers.dns.rrsets import Change, RRset, Zone, absolute, diff, from_dnszone
 from cutover.cutovers.dns.transfer import axfr
-from cutover.cutovers.dns.update import Key, send, send_one_by_one
+from cutover.cutovers.dns.update import TSIG_ALGORITHM, Key, send, send_one_by_one
 from cutover.inventory import load
 from cutover.provision import env_dir
 from cutover.provision.vars import CUTOVER_KEY
@@ -69,49 +83,61 @@ def changes(zone: str, tag: str, n: int, delete: bool = False) -> list[Change]:
     ]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("merger_dir", type=Path)
-    parser.add_argument("--env", default="lab")
-    parser.add_argument("--sizes", default="100,1000,10000")
-    parser.add_argument("--ansible-sample", type=int, default=20)
-    args = parser.parse_args()
-    inv = load(args.merger_dir, args.env)
-    plan = DnsPlan(inv)
-    zone = plan.zone(inv.target.domain)
-    server = zone.primary.address
-    tsig = json.loads((env_dir(inv) / "secret-vars.json").read_text())["cutover_tsig"]
-    key = Key(CUTOVER_KEY, tsig[CUTOVER_KEY])
-    xfr = Key(zone.transfer_key, tsig[zone.transfer_key])
-    results = []
-    for n in [int(s) for s in args.sizes.split(",")]:
-        row: dict[str, float | int] = {"n": n}
-        # the tool: plan from AXFR, check, batched update, verify by AXFR
-        tag = "b" + secrets.token_hex(3)
+def axfr_via_dnszone(server: str, zone: str, key: Key) -> Zone:
+    """The transfer as it was before issue 10: a ``dns.zone.Zone`` built from the AXFR,
+    then converted to plain data (the baseline for the path before)."""
+    xfr = dns.query.xfr(
+        server, zone, timeout=30, lifetime=30, relativize=False,
+        keyring=key.keyring(), keyname=key.name, keyalgorithm=TSIG_ALGORITHM,
+    )  # fmt: skip
+    return from_dnszone(dns.zone.from_xfr(xfr, relativize=False, check_origin=True))
+
+
+def measure(
+    server: str, zone: str, key: Key, xfr: Key, n: int, *, per_record: bool
+) -> dict[str, float | int | str]:
+    row: dict[str, float | int | str] = {"n": n}
+    # the tool: plan from AXFR, check, batched update, read back by IXFR and compare
+    tag = "b" + secrets.token_hex(3)
+    started = time.monotonic()
+    current = axfr(server, zone, xfr)
+    row["axfr_s"] = time.monotonic() - started
+    todo = changes(zone, tag, n)
+    safety.check(zone, current, todo, force=True)
+    applied = send_confirmed(server, zone, todo, key, current, xfr)
+    row["tool_s"] = time.monotonic() - started
+    row["confirm_s"] = applied.confirm_seconds
+    row["messages"] = applied.messages
+    row["transfer"] = applied.transfer
+    send(server, zone, changes(zone, tag, n, delete=True), key)  # clean up
+    # verified by a second AXFR (read into plain data as ``transfer.axfr`` does now), and
+    # the path before issue 10: the same with both transfers read through ``dns.zone``
+    for field, read in (("tool_axfr_s", axfr), ("before_s", axfr_via_dnszone)):
+        tag = "f" + secrets.token_hex(3)
         started = time.monotonic()
-        current = axfr(server, zone.name, xfr)
-        todo = changes(zone.name, tag, n)
-        safety.check(zone.name, current, todo, force=True)
-        applied = send(server, zone.name, todo, key)
-        after = axfr(server, zone.name, xfr)
+        current = read(server, zone, xfr)
+        todo = changes(zone, tag, n)
+        safety.check(zone, current, todo, force=True)
+        send(server, zone, todo, key)
+        after = read(server, zone, xfr)
         assert all(after.get(c.key) == c.new for c in todo), "not applied"
-        row["tool_s"] = time.monotonic() - started
-        row["messages"] = applied.messages
-        send(server, zone.name, diff(zone.name, after, current), key)  # clean up
-        # bare batched update of the same changes
-        tag = "c" + secrets.token_hex(3)
-        row["bare_s"] = send(server, zone.name, changes(zone.name, tag, n), key).seconds
-        send(server, zone.name, changes(zone.name, tag, n, delete=True), key)
-        # one update per record
+        row[field] = time.monotonic() - started
+        send(server, zone, diff(zone, after, current), key)  # clean up
+    # bare batched update of the same changes
+    tag = "c" + secrets.token_hex(3)
+    row["bare_s"] = send(server, zone, changes(zone, tag, n), key).seconds
+    send(server, zone, changes(zone, tag, n, delete=True), key)
+    if per_record:  # one update per record
         tag = "d" + secrets.token_hex(3)
-        row["per_record_s"] = send_one_by_one(
-            server, zone.name, changes(zone.name, tag, n), key
-        ).seconds
-        send(server, zone.name, changes(zone.name, tag, n, delete=True), key)
-        results.append(row)
-        print(json.dumps(row), flush=True)
-    # per-record Ansible tasks, on a sample
-    sample = args.ansible_sample
+        row["per_record_s"] = send_one_by_one(server, zone, changes(zone, tag, n), key).seconds
+        send(server, zone, changes(zone, tag, n, delete=True), key)
+    return row
+
+
+def ansible_per_record(server: str, zone: str, key: Key, sample: int) -> float:
+    """Seconds per record of per-record ``community.general.nsupdate`` tasks (0: skipped)."""
+    if sample <= 0:
+        return 0.0
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / "nsupdate.yml"
         book.write_text(NSUPDATE)
@@ -120,7 +146,7 @@ def main() -> int:
         extra = Path(tmp) / "vars.json"
         fd = os.open(extra, os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w") as handle:
-            json.dump({"server": server, "zone": zone.name, "records": records,
+            json.dump({"server": server, "zone": zone, "records": records,
                        "key_secret": key.secret}, handle)  # fmt: skip
         playbook = Path(sys.executable).parent / "ansible-playbook"
         env = {**os.environ, "ANSIBLE_PIPELINING": "True", "ANSIBLE_GATHERING": "explicit"}
@@ -131,18 +157,89 @@ def main() -> int:
             check=True, capture_output=True, env=env,
         )  # fmt: skip
         per_task = (time.monotonic() - started) / sample
-        send(server, zone.name, changes(zone.name, tag, sample, delete=True), key)
-    print(json.dumps({"ansible_per_record_s": per_task, "sample": sample}))
-    print("\n   N   tool(s)  bare(s)  tool/bare  per-record(s)  ansible est.(s)  messages")
+        send(server, zone, changes(zone, tag, sample, delete=True), key)
+    return per_task
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("merger_dir", type=Path)
+    parser.add_argument("--env", default="lab")
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--ansible-sample", type=int, default=20, help="0: skip")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-per-record", dest="per_record", action="store_false")
+    parser.add_argument(
+        "--zone-size", type=int, default=0, help="first fill the zone with this many A RRsets"
+    )
+    args = parser.parse_args()
+    inv = load(args.merger_dir, args.env)
+    plan = DnsPlan(inv)
+    zone = plan.zone(inv.target.domain)
+    server = zone.primary.address
+    tsig = json.loads((env_dir(inv) / "secret-vars.json").read_text())["cutover_tsig"]
+    key = Key(CUTOVER_KEY, tsig[CUTOVER_KEY])
+    xfr = Key(zone.transfer_key, tsig[zone.transfer_key])
+    # filler records make the zone as large as a big province zone, so the transfers cost
+    # what they would there; removed at the end
+    filler = changes(zone.name, "z" + secrets.token_hex(3), args.zone_size)
+    if filler:
+        send(server, zone.name, filler, key)
+    try:
+        results = run_sizes(args, server, zone.name, key, xfr)
+    finally:
+        if filler:
+            send(server, zone.name, [Change(c.zone, c.name, c.type, None) for c in filler], key)
+    return report(args, server, zone.name, key, results)
+
+
+def run_sizes(
+    args: argparse.Namespace, server: str, zone_name: str, key: Key, xfr: Key
+) -> list[dict[str, float | int | str]]:
+    results = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        runs: list[dict[str, float | int | str]] = []
+        for _ in range(args.rounds):
+            runs.append(measure(server, zone_name, key, xfr, n, per_record=args.per_record))
+            print(json.dumps(runs[-1]), flush=True)
+        row: dict[str, float | int | str] = {"n": n, "messages": runs[0]["messages"]}
+        row["transfer"] = str(runs[0]["transfer"])
+        for field in runs[0]:
+            if field.endswith("_s"):
+                row[field] = statistics.median(float(r[field]) for r in runs)
+        results.append(row)
+    return results
+
+
+def report(
+    args: argparse.Namespace,
+    server: str,
+    zone_name: str,
+    key: Key,
+    results: list[dict[str, float | int | str]],
+) -> int:
+    # per-record Ansible tasks, on a sample
+    per_task = ansible_per_record(server, zone_name, key, args.ansible_sample)
+    print(json.dumps({"ansible_per_record_s": per_task, "sample": args.ansible_sample}))
+    print(
+        "\n     N  tool(s) tool/bare  axfr-verify(s) axfr/bare  before(s) before/bare  bare(s)"
+        "  confirm(s)  read back  per-record(s)  ansible est.(s)  messages"
+    )
     for r in results:
+        bare = float(r["bare_s"])
+        per_rec = f"{float(r['per_record_s']):13.2f}" if "per_record_s" in r else f"{'-':>13}"
+        est = f"{per_task * int(r['n']):15.0f}" if per_task else f"{'-':>15}"
         print(
-            f"{r['n']:>6} {r['tool_s']:8.2f} {r['bare_s']:8.2f} {r['tool_s'] / r['bare_s']:9.2f}"
-            f" {r['per_record_s']:13.2f} {per_task * r['n']:15.0f} {r['messages']:9d}"
+            f"{r['n']:>6} {r['tool_s']:8.3f} {float(r['tool_s']) / bare:8.2f}x"
+            f" {r['tool_axfr_s']:14.3f} {float(r['tool_axfr_s']) / bare:8.2f}x"
+            f" {r['before_s']:9.3f} {float(r['before_s']) / bare:10.2f}x {bare:8.3f}"
+            f" {r['confirm_s']:11.3f} {r['transfer']:>10} {per_rec} {est} {r['messages']:9d}"
         )
     if len(results) >= 3:
         a, c = results[0], results[-1]
-        print(f"growth {c['n'] // a['n']}x input: tool {c['tool_s'] / a['tool_s']:.1f}x, "
-              f"bare {c['bare_s'] / a['bare_s']:.1f}x")  # fmt: skip
+        print(f"growth {int(c['n']) // int(a['n'])}x input: "
+              f"tool {float(c['tool_s']) / float(a['tool_s']):.1f}x, "
+              f"bare {float(c['bare_s']) / float(a['bare_s']):.1f}x")  # fmt: skip
     return 0
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.cutovers.dns import safety
+from cutover.cutovers.dns.confirm import send_confirmed
 from cutover.cutovers.dns.plan import DnsPlan, ZoneInfo
 from cutover.cutovers.dns.rrsets import (
     Change,
@@ -31,7 +32,6 @@ from cutover.cutovers.dns.rrsets import (
 )
 from cutover.cutovers.dns.transfer import TransferError, answers, axfr, serial
 from cutover.cutovers.dns.update import Key as TsigKey
-from cutover.cutovers.dns.update import send
 from cutover.errors import CutoverError
 from cutover.inventory import Inventory
 from cutover.provision.vars import CUTOVER_KEY
@@ -86,18 +86,28 @@ class Context:
                 result.append(merged)
         return result
 
-    def apply(self, server: str, zone: str, changes: list[Change], why: str) -> None:
+    def apply(
+        self, server: str, zone: ZoneInfo, changes: list[Change], why: str, before: Zone
+    ) -> None:
+        """Send ``changes`` to the primary ``server`` whose zone was ``before`` (the data they
+        were planned from), then read the zone back by IXFR and compare it with the expected
+        one: a change the server does not hold as planned stops the step here."""
         if not changes:
             return
-        applied = send(server, zone, changes, self.key(CUTOVER_KEY))
+        applied = send_confirmed(
+            server, zone.name, changes, self.key(CUTOVER_KEY), before, self.key(zone.transfer_key)
+        )
         with (self.dir / "changes.jsonl").open("a") as log:
             for c in changes:
                 entry = {"t": time.time(), "why": why, "server": server, "change": c.describe()}
                 log.write(json.dumps(entry, ensure_ascii=False) + "\n")
         stats = self.report.setdefault("applied", {})
-        item = stats.setdefault(f"{zone}@{server}", {"changes": 0, "messages": 0})
+        item = stats.setdefault(f"{zone.name}@{server}", {"changes": 0, "messages": 0})
         item["changes"] += applied.changes
         item["messages"] += applied.messages
+        item["read_back"] = applied.transfer
+        if applied.besides:  # changed by someone else meanwhile: shown, not undone
+            item.setdefault("changed_besides", []).extend(applied.besides[:10])
 
     # --- the snapshot -------------------------------------------------------------
 
@@ -164,7 +174,7 @@ def lower_ttl(ctx: Context) -> None:
                 if k in current and current[k].ttl > low
             ]
             old_ttl = max([old_ttl, *(c.old.ttl for c in changes if c.old)])
-            ctx.apply(server, zone.name, changes, "lower-ttl")
+            ctx.apply(server, zone, changes, "lower-ttl", current)
     ctx.report["old_ttl"] = old_ttl
     ctx.report["low_ttl"] = ctx.options.low_ttl
 
@@ -181,7 +191,7 @@ def restore_ttl(ctx: Context) -> None:
                 for k in sorted(keys)
                 if k in current and k in snap and current[k].ttl != snap[k].ttl
             ]
-            ctx.apply(server, zone.name, changes, "restore-ttl")
+            ctx.apply(server, zone, changes, "restore-ttl", current)
 
 
 def move_prepare(ctx: Context) -> None:
@@ -213,8 +223,8 @@ def delegate(ctx: Context) -> None:
         old = data.get((apex, "NS"))
         new = ctx.plan.merged_ns_rrset(old.ttl if old else 3600)
         if old != new:
-            ctx.apply(zone.primary.address, zone.name,
-                      [Change(zone.name, apex, "NS", new, old)], "move")  # fmt: skip
+            ctx.apply(zone.primary.address, zone,
+                      [Change(zone.name, apex, "NS", new, old)], "move", data)  # fmt: skip
     parent = ctx.plan.parent
     if parent is None:
         ctx.report["parent"] = "no parent server in this environment: ask the registry"
@@ -223,23 +233,23 @@ def delegate(ctx: Context) -> None:
     changes = [c for z in moving for c in ctx.plan.delegation(z, pdata)]
     safety.check(parent.name, pdata, changes, max_share=ctx.options.max_share,
                  force=ctx.options.force)  # fmt: skip
-    ctx.apply(parent.primary.address, parent.name, changes, "delegate")
+    ctx.apply(parent.primary.address, parent, changes, "delegate", pdata)
 
 
 def switch(ctx: Context) -> None:
     """Point the service records at the merged hosts, on every primary serving each zone.
     The whole plan is computed and checked against the threshold before anything is sent."""
-    todo: list[tuple[str, str, list[Change]]] = []
+    todo: list[tuple[str, ZoneInfo, list[Change], Zone]] = []
     for zone in ctx.plan.zones:
         for server in ctx.primaries(zone):
             data = ctx.transfer(server, zone)
             changes = ctx.plan.switch(zone.name, data, ctx.options.services)
             safety.check(zone.name, data, changes, max_share=ctx.options.max_share,
                          force=ctx.options.force)  # fmt: skip
-            todo.append((server, zone.name, changes))
-    ctx.report["planned"] = [c.describe() for _, _, cs in todo for c in cs]
-    for server, zone_name, changes in todo:
-        ctx.apply(server, zone_name, changes, "switch " + ",".join(ctx.options.services))
+            todo.append((server, zone, changes, data))
+    ctx.report["planned"] = [c.describe() for _, _, cs, _ in todo for c in cs]
+    for server, zone, changes, data in todo:
+        ctx.apply(server, zone, changes, "switch " + ",".join(ctx.options.services), data)
 
 
 def _expected_switched(ctx: Context, zone: ZoneInfo) -> dict[Key, set[str]]:
@@ -363,7 +373,7 @@ def rollback(ctx: Context) -> None:
             if server != zone.primary.address:  # the merged copy keeps its own NS
                 apex = absolute("@", zone.name)
                 wanted[(apex, "NS")] = current[(apex, "NS")]
-            ctx.apply(server, zone.name, diff(zone.name, current, wanted), "rollback")
+            ctx.apply(server, zone, diff(zone.name, current, wanted), "rollback", current)
 
 
 def verify_rollback(ctx: Context) -> None:
