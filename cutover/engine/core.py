@@ -3,7 +3,9 @@
 Order of business for each state change: journal it durably, then act on it. So after a
 crash the journal says exactly what was decided: steps that succeeded are never re-run;
 a step caught between ``step.started`` and its end is "in doubt" and is re-run only if it
-is idempotent (or the operator says so with ``--assume``).
+is idempotent or changes nothing (checks, gates, waits, read-only playbooks), or the
+operator says so with ``--assume``; a step whose action had completed re-runs only its
+verification.
 
 On a failed action or verification the engine stops starting steps, lets running steps
 finish, then rolls back every step whose forward action completed, newest first (which is
@@ -405,7 +407,7 @@ class Engine:
                 self.record("step.succeeded", sid, assumed_by="operator", message="assumed done")
             elif rec.state == "action_done":
                 continue  # the action completed; the step re-runs only its verification
-            elif choice == "redo" or step.idempotent or isinstance(step, _HARMLESS):
+            elif choice == "redo" or step.idempotent or _changes_nothing(step):
                 why = "operator" if choice == "redo" else "idempotent"
                 self.record("step.reset", sid, message=f"in doubt after a crash; re-run ({why})")
             else:
@@ -603,6 +605,12 @@ class Engine:
             self.record("step.rolled_back", sid)
         self.record("run.rolled_back", kept=sorted(kept))
         return "rolled_back"
+
+
+def _changes_nothing(step: Any) -> bool:
+    """Checks, gates, waits and read-only playbooks: re-running one caught mid-flight
+    cannot apply anything twice, so a resume re-runs it without asking the operator."""
+    return isinstance(step, _HARMLESS) or (isinstance(step, PlaybookStep) and step.read_only)
 
 
 def _read_ttl(probe: Any) -> int:

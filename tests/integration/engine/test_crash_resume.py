@@ -94,3 +94,22 @@ def test_kill_during_rollback_then_resume_finishes_the_rollback(lab) -> None:
     assert lab.count("second rollback") == 1
     assert lab.count("first rollback") == 1
     assert lab.log().index("second rollback") < lab.log().index("first rollback")
+
+
+def test_read_only_step_in_flight_is_re_run_without_asking(lab) -> None:
+    # a read-only playbook changes nothing, so re-running it cannot apply anything twice
+    plan = lab.plan(
+        """\
+        - id: look
+          kind: playbook
+          read_only: true
+          playbook: count.yml
+        """
+    )
+    killed = lab.cli(
+        "run", str(plan), "--env", "lab", "--run-id", "ro", CUTOVER_TEST_KILL_AT="look:started"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    resumed = lab.cli("resume", "ro")
+    assert resumed.returncode == 0, resumed.stderr
+    assert lab.count("look action") == 1
