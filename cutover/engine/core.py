@@ -594,15 +594,41 @@ class Engine:
                 kept[sid] = reason
                 for ancestor in graph.ancestors(needs, sid):
                     kept.setdefault(ancestor, f"a dependency of point of no return {sid}")
+        # A failed rollback leaves its step applied, and with it everything that step
+        # needs (undoing a dependency under a step still in place could break the
+        # service, e.g. the merged server refusing an old domain the old servers still
+        # relay to it). Steps independent of it are still rolled back: the run undoes
+        # what it can, and the journal says which steps stay applied and why.
+        failed: list[str] = []
+        blocked: dict[str, str] = {}
+        rolled_back: list[str] = []
         for sid in completed:
             if sid in kept:
                 self.record("step.kept", sid, message=f"not rolled back: {kept[sid]}")
                 continue
+            if sid in blocked:
+                self.record("step.rollback_blocked", sid, message=blocked[sid])
+                continue
             self.record("step.rollback_started", sid)
             if not kinds.rollback(self, sid):
-                self.record("run.rollback_failed", step_failed=sid)
-                return "rollback_failed"
+                failed.append(sid)
+                for ancestor in graph.ancestors(needs, sid):
+                    blocked.setdefault(
+                        ancestor, f"not rolled back: {sid}, which needs it, failed to roll back"
+                    )
+                continue
             self.record("step.rolled_back", sid)
+            rolled_back.append(sid)
+        if failed:
+            self.record(
+                "run.rollback_failed",
+                step_failed=failed[0],
+                rollback_failed=failed,
+                not_rolled_back=[s for s in completed if s in blocked],
+                rolled_back=rolled_back,
+                kept=sorted(kept),
+            )
+            return "rollback_failed"
         self.record("run.rolled_back", kept=sorted(kept))
         return "rolled_back"
 
