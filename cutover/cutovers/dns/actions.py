@@ -29,7 +29,7 @@ from cutover.cutovers.dns.rrsets import (
     without_soa,
     zone_text,
 )
-from cutover.cutovers.dns.transfer import TransferError, answers, axfr, serial
+from cutover.cutovers.dns.transfer import TransferError, answers, axfr, serial, serves
 from cutover.cutovers.dns.update import Key as TsigKey
 from cutover.cutovers.dns.update import send
 from cutover.errors import CutoverError
@@ -74,7 +74,7 @@ class Context:
         return axfr(server, zone.name, self.key(zone.transfer_key))
 
     def serves(self, server: str, zone: str) -> bool:
-        return serial(server, zone) is not None
+        return serves(server, zone)
 
     def primaries(self, zone: ZoneInfo) -> list[str]:
         """Addresses of the primaries serving the zone now: the old one and, once the zone
@@ -264,8 +264,12 @@ def _server_groups(ctx: Context, zone: ZoneInfo) -> list[list[tuple[str, str]]]:
 
 
 def _serial_problems(ctx: Context, zone: ZoneInfo) -> list[str]:
+    try:
+        groups = _server_groups(ctx, zone)
+    except TransferError as exc:  # a problem to retry within the wait, like the others
+        return [exc.message]
     problems = []
-    for group in _server_groups(ctx, zone):
+    for group in groups:
         serials = {name: serial(addr, zone.name) for name, addr in group}
         if None in serials.values() or len(set(serials.values())) != 1:
             shown = ", ".join(f"{n}={s}" for n, s in serials.items())
