@@ -356,18 +356,33 @@ def moved_zones(ctx: Context) -> None:
 
 def rollback(ctx: Context) -> None:
     """Restore every zone to the snapshot on its old primary (and the parent); a zone
-    still served by the merged primary gets the same data there (apex NS and SOA apart)."""
+    still served by the merged primary gets the same data there (apex NS and SOA apart).
+
+    A merged primary that does not answer cannot be checked: every other server is still
+    restored (the old primaries and the parent's delegation are what users reach), then
+    the rollback fails naming it, to be run again once it answers."""
+    unanswered: list[str] = []
     for zone in ctx.plan.all_zones():
         if zone.name not in ctx.snapshot_index():
             continue
         snap = ctx.snapshot(zone.name)
-        for server in ctx.primaries(zone):
+        try:
+            servers = ctx.primaries(zone)
+        except TransferError as exc:
+            servers = [zone.primary.address]
+            unanswered.append(exc.message)
+        for server in servers:
             current = ctx.transfer(server, zone)
             wanted = dict(snap)
             if server != zone.primary.address:  # the merged copy keeps its own NS
                 apex = absolute("@", zone.name)
                 wanted[(apex, "NS")] = current[(apex, "NS")]
             ctx.apply(server, zone.name, diff(zone.name, current, wanted), "rollback")
+    if unanswered:
+        raise TransferError(
+            "; ".join(unanswered),
+            hint="the other servers are restored; roll back again once it answers",
+        )
 
 
 def verify_rollback(ctx: Context) -> None:
