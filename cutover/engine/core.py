@@ -397,6 +397,9 @@ class Engine:
         unknown = [s for s in assume if s not in self.plan.steps]
         if unknown:
             raise EngineError(f"--assume names unknown step(s): {', '.join(unknown)}")
+        # Decide for every in-flight step first and journal only when none is blocked: a
+        # refused resume changes nothing, so the operator's next resume sees the same run.
+        decisions: list[tuple[str, str, str]] = []  # (step, event kind, message)
         blocked: list[str] = []
         for sid, rec in self.journal.steps().items():
             if rec.state not in ("running", "action_done") or sid not in self.plan.steps:
@@ -404,12 +407,18 @@ class Engine:
             step = self.plan.steps[sid]
             choice = assume.get(sid)
             if choice == "done":
-                self.record("step.succeeded", sid, assumed_by="operator", message="assumed done")
+                decisions.append((sid, "step.succeeded", "assumed done"))
             elif rec.state == "action_done":
                 continue  # the action completed; the step re-runs only its verification
             elif choice == "redo" or step.idempotent or _changes_nothing(step):
-                why = "operator" if choice == "redo" else "idempotent"
-                self.record("step.reset", sid, message=f"in doubt after a crash; re-run ({why})")
+                why = (
+                    "operator"
+                    if choice == "redo"
+                    else "idempotent"
+                    if step.idempotent
+                    else "it changes nothing"
+                )
+                decisions.append((sid, "step.reset", f"in doubt after a crash; re-run ({why})"))
             else:
                 blocked.append(sid)
         if blocked:
@@ -420,6 +429,11 @@ class Engine:
                 hint=f"then `cutover resume {self.run_id} --assume {blocked[0]}=done` "
                 "(or =redo) for each",
             )
+        for sid, kind, message in decisions:
+            if kind == "step.succeeded":
+                self.record(kind, sid, assumed_by="operator", message=message)
+            else:
+                self.record(kind, sid, message=message)
 
     def _wait_for_start(self) -> bool:
         window = self.plan.model.window
