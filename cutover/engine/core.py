@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cutover.ansible.runner import FAST, ConnectionSettings, PlaybookResult, run_playbook
+from cutover.engine import orphans, testhook
 from cutover.engine import steps as kinds
-from cutover.engine import testhook
 from cutover.engine.history import step_durations
 from cutover.engine.lock import EnvLock
 from cutover.engine.merger import MergerContext, load_context
@@ -315,6 +315,7 @@ class Engine:
             )
         lock = self._lock()
         try:
+            self._stop_orphans()
             if state in ("rolling_back", "stopping") and self._failed_steps():
                 return self._finish(lock, self._rollback_all())
             self._resolve_in_doubt(assume or {})
@@ -350,6 +351,7 @@ class Engine:
             raise EngineError("a check run changed nothing: there is nothing to roll back")
         lock = self._lock()
         try:
+            self._stop_orphans()
             return self._finish(lock, self._rollback_all())
         except BaseException:
             if lock is not None:
@@ -389,6 +391,20 @@ class Engine:
         if lock is not None:
             lock.release(finished=state in RUN_FINAL)
         return self.outcome()
+
+    def _stop_orphans(self) -> None:
+        """Playbooks still running from a dead engine process of this run would run
+        alongside the resumed steps: stop them first (we hold the run's lock, so no
+        live engine owns them) and journal which, before any decision is taken."""
+        if self.check_mode:
+            return
+        stopped = orphans.stop(self.journal.run_dir)
+        if stopped:
+            self.record(
+                "run.orphans_stopped",
+                playbooks=stopped,
+                message="playbooks left running by the crashed engine process were killed",
+            )
 
     def _failed_steps(self) -> list[str]:
         return [s for s, r in self.journal.steps().items() if r.state == "failed"]

@@ -48,8 +48,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(3000)]
 RUN = "kill-resume"
 LOG = "kill-resume.log"
 KILLS = 6
-# seconds of engine time between kills: spread over a whole run on this kind of machine
-GAP_S = (5.0, 90.0)
+# Kill points in seconds of engine time (the time the engine has run since the start,
+# over every resume), uniform over about the time a whole run takes on this kind of
+# machine: the kills land anywhere from the first steps to the last, not all early.
+SPAN_S = (5.0, 420.0)
 RUN_TIMEOUT_S = 2400.0
 
 
@@ -78,14 +80,26 @@ def _in_doubt_not_rerunnable(lab: FaultLab) -> list[str]:
     ]
 
 
+def _event_count(lab: FaultLab) -> int:
+    journal = lab.journal(RUN)
+    assert journal is not None
+    try:
+        # the engine first stops playbooks the killed process left running (journaled)
+        return sum(1 for e in journal.events() if e.kind != "run.orphans_stopped")
+    finally:
+        journal.close()
+
+
 def _resume(lab: FaultLab, decisions: list[tuple[str, str]]) -> subprocess.Popen[bytes]:
     if lab.journal(RUN) is None:  # killed before the run was even journaled: start again
         return _start(lab)
     assume: list[str] = []
     blocked = _in_doubt_not_rerunnable(lab)
     if blocked:
+        before = _event_count(lab)
         refused = lab.kit.cli("resume", RUN, check=False)
         assert refused.returncode == 1, refused.stdout[-2000:]
+        assert _event_count(lab) == before  # a refused resume journals nothing
         for sid in blocked:
             assert sid in refused.stderr and f"--assume {blocked[0]}=done" in refused.stderr, (
                 refused.stderr
@@ -110,11 +124,13 @@ def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: Fault
     prober = lab.prober()
     prober.start()
     try:
+        points = sorted(rng.uniform(*SPAN_S) for _ in range(KILLS))
+        gaps = [round(b - a, 1) for a, b in zip([0.0, *points], points, strict=False)]
         proc = _start(lab)
         deadline = time.monotonic() + RUN_TIMEOUT_S
         while True:
             if len(kills) < KILLS:
-                point = rng.uniform(*GAP_S)
+                point = gaps[len(kills)]
                 try:
                     proc.wait(timeout=point)
                 except subprocess.TimeoutExpired:
@@ -139,7 +155,7 @@ def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: Fault
         prober.stop()
         for running in lab.procs:
             lab.kill(running)
-    print(f"kills (seconds after the previous start, steps in flight): {kills}")
+    print(f"kills (engine seconds since the previous start, steps in flight): {kills}")
     print(f"operator decisions for in-doubt steps: {decisions}")
     assert kills, "the run ended before the first kill"
     output = lab.output(LOG)
