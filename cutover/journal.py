@@ -66,6 +66,8 @@ STEP_TRANSITIONS = {
     "step.rollback_started": "rolling_back",
     "step.rolled_back": "rolled_back",
     "step.rollback_failed": "rollback_failed",
+    # not attempted: a step that needs it failed to roll back (a later rollback retries it)
+    "step.rollback_blocked": "rollback_blocked",
     "step.kept": "kept",
     "step.reset": "pending",
 }

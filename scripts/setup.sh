@@ -26,6 +26,8 @@ APT_PACKAGES=(
     chromium
     # the portal redirect benchmark (bench/portal_redirects.py) and the map's nginx -t test
     nginx wrk
+    # the fault tests' network partitions (nftables rules in a lab host's namespace)
+    nftables
 )
 install_apt() {
     local missing=()

@@ -19,6 +19,7 @@ _STYLE = {
     "kept": "magenta",
     "failed": "red",
     "rollback_failed": "bold red",
+    "rollback_blocked": "bold red",
     "running": "cyan",
     "pending": "dim",
     "held": "yellow",
@@ -71,6 +72,8 @@ class Progress:
                 return f"[yellow]rolled back {step}[/yellow]"
             case "step.rollback_failed":
                 return f"[bold red]ROLLBACK FAILED {step}[/bold red]: {msg}"
+            case "step.rollback_blocked":
+                return f"[bold red]NOT ROLLED BACK {step}[/bold red]: {msg}"
             case "step.kept":
                 return f"[magenta]kept {step}[/magenta]: {msg}"
             case "step.reset":

@@ -71,10 +71,19 @@ def _finish(out: Output, outcome: Outcome, wanted: str = "succeeded") -> None:
     out.result(outcome_data(outcome), render=steps_table(outcome))
     if outcome.state != wanted:
         # an error, so the CLI prints one line and exits non-zero for scripts and schedulers
-        failed = [
-            s for s, d in outcome.steps.items() if d["state"] in ("failed", "rollback_failed")
-        ]
-        why = f" (failed: {', '.join(failed)})" if failed else ""
+        # name every step left needing attention: the one that failed, and after a failed
+        # rollback those whose rollback failed and those left applied because of them
+        groups = (
+            ("failed", ("failed",)),
+            ("rollback failed", ("rollback_failed",)),
+            ("not rolled back", ("rollback_blocked",)),
+        )
+        parts = []
+        for label, states in groups:
+            steps = [s for s, d in outcome.steps.items() if d["state"] in states]
+            if steps:
+                parts.append(f"{label}: {', '.join(steps)}")
+        why = f" ({'; '.join(parts)})" if parts else ""
         raise EngineError(
             f"run {outcome.run_id} ended {outcome.state}{why}",
             hint=_NEXT.get(outcome.state, "").format(run=outcome.run_id) or None,

@@ -3,7 +3,9 @@
 Order of business for each state change: journal it durably, then act on it. So after a
 crash the journal says exactly what was decided: steps that succeeded are never re-run;
 a step caught between ``step.started`` and its end is "in doubt" and is re-run only if it
-is idempotent (or the operator says so with ``--assume``).
+is idempotent or changes nothing (checks, gates, waits, read-only playbooks), or the
+operator says so with ``--assume``; a step whose action had completed re-runs only its
+verification.
 
 On a failed action or verification the engine stops starting steps, lets running steps
 finish, then rolls back every step whose forward action completed, newest first (which is
@@ -27,8 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cutover.ansible.runner import FAST, ConnectionSettings, PlaybookResult, run_playbook
+from cutover.engine import orphans, testhook
 from cutover.engine import steps as kinds
-from cutover.engine import testhook
 from cutover.engine.history import step_durations
 from cutover.engine.lock import EnvLock, lock_name
 from cutover.engine.merger import MergerContext, load_context
@@ -336,6 +338,7 @@ class Engine:
         self.journal.ensure_room()  # before the lock: a refusal leaves nothing to undo
         lock = self._lock()
         try:
+            self._stop_orphans()
             if state in ("rolling_back", "stopping") and self._failed_steps():
                 return self._finish(lock, self._rollback_all())
             self._resolve_in_doubt(assume or {})
@@ -372,6 +375,7 @@ class Engine:
         self.journal.ensure_room(f"`cutover rollback {self.run_id}`")
         lock = self._lock()
         try:
+            self._stop_orphans()
             return self._finish(lock, self._rollback_all())
         except BaseException:
             if lock is not None:
@@ -412,6 +416,20 @@ class Engine:
             lock.release(finished=state in RUN_FINAL)
         return self.outcome()
 
+    def _stop_orphans(self) -> None:
+        """Playbooks still running from a dead engine process of this run would run
+        alongside the resumed steps: stop them first (we hold the run's lock, so no
+        live engine owns them) and journal which, before any decision is taken."""
+        if self.check_mode:
+            return
+        stopped = orphans.stop(self.journal.run_dir)
+        if stopped:
+            self.record(
+                "run.orphans_stopped",
+                playbooks=stopped,
+                message="playbooks left running by the crashed engine process were killed",
+            )
+
     def _failed_steps(self) -> list[str]:
         return [s for s, r in self.journal.steps().items() if r.state == "failed"]
 
@@ -419,6 +437,9 @@ class Engine:
         unknown = [s for s in assume if s not in self.plan.steps]
         if unknown:
             raise EngineError(f"--assume names unknown step(s): {', '.join(unknown)}")
+        # Decide for every in-flight step first and journal only when none is blocked: a
+        # refused resume changes nothing, so the operator's next resume sees the same run.
+        decisions: list[tuple[str, str, str]] = []  # (step, event kind, message)
         blocked: list[str] = []
         for sid, rec in self.journal.steps().items():
             if rec.state not in ("running", "action_done") or sid not in self.plan.steps:
@@ -426,12 +447,18 @@ class Engine:
             step = self.plan.steps[sid]
             choice = assume.get(sid)
             if choice == "done":
-                self.record("step.succeeded", sid, assumed_by="operator", message="assumed done")
+                decisions.append((sid, "step.succeeded", "assumed done"))
             elif rec.state == "action_done":
                 continue  # the action completed; the step re-runs only its verification
-            elif choice == "redo" or step.idempotent or isinstance(step, _HARMLESS):
-                why = "operator" if choice == "redo" else "idempotent"
-                self.record("step.reset", sid, message=f"in doubt after a crash; re-run ({why})")
+            elif choice == "redo" or step.idempotent or _changes_nothing(step):
+                why = (
+                    "operator"
+                    if choice == "redo"
+                    else "idempotent"
+                    if step.idempotent
+                    else "it changes nothing"
+                )
+                decisions.append((sid, "step.reset", f"in doubt after a crash; re-run ({why})"))
             else:
                 blocked.append(sid)
         if blocked:
@@ -442,6 +469,11 @@ class Engine:
                 hint=f"then `cutover resume {self.run_id} --assume {blocked[0]}=done` "
                 "(or =redo) for each",
             )
+        for sid, kind, message in decisions:
+            if kind == "step.succeeded":
+                self.record(kind, sid, assumed_by="operator", message=message)
+            else:
+                self.record(kind, sid, message=message)
 
     def _wait_for_start(self) -> bool:
         window = self.plan.model.window
@@ -627,17 +659,49 @@ class Engine:
                 kept[sid] = reason
                 for ancestor in graph.ancestors(needs, sid):
                     kept.setdefault(ancestor, f"a dependency of point of no return {sid}")
+        # A failed rollback leaves its step applied, and with it everything that step
+        # needs (undoing a dependency under a step still in place could break the
+        # service, e.g. the merged server refusing an old domain the old servers still
+        # relay to it). Steps independent of it are still rolled back: the run undoes
+        # what it can, and the journal says which steps stay applied and why.
+        failed: list[str] = []
+        blocked: dict[str, str] = {}
+        rolled_back: list[str] = []
         for sid in completed:
             if sid in kept:
                 self.record("step.kept", sid, message=f"not rolled back: {kept[sid]}")
                 continue
+            if sid in blocked:
+                self.record("step.rollback_blocked", sid, message=blocked[sid])
+                continue
             self.record("step.rollback_started", sid)
             if not kinds.rollback(self, sid):
-                self.record("run.rollback_failed", step_failed=sid)
-                return "rollback_failed"
+                failed.append(sid)
+                for ancestor in graph.ancestors(needs, sid):
+                    blocked.setdefault(
+                        ancestor, f"not rolled back: {sid}, which needs it, failed to roll back"
+                    )
+                continue
             self.record("step.rolled_back", sid)
+            rolled_back.append(sid)
+        if failed:
+            self.record(
+                "run.rollback_failed",
+                step_failed=failed[0],
+                rollback_failed=failed,
+                not_rolled_back=[s for s in completed if s in blocked],
+                rolled_back=rolled_back,
+                kept=sorted(kept),
+            )
+            return "rollback_failed"
         self.record("run.rolled_back", kept=sorted(kept))
         return "rolled_back"
+
+
+def _changes_nothing(step: Any) -> bool:
+    """Checks, gates, waits and read-only playbooks: re-running one caught mid-flight
+    cannot apply anything twice, so a resume re-runs it without asking the operator."""
+    return isinstance(step, _HARMLESS) or (isinstance(step, PlaybookStep) and step.read_only)
 
 
 def _read_ttl(probe: Any) -> int:

@@ -54,6 +54,7 @@ STATES: dict[str, dict[str, str]] = {
     "failed": {"vi": "thất bại", "en": "failed"},
     "rolled_back": {"vi": "đã hoàn tác", "en": "rolled back"},
     "rollback_failed": {"vi": "hoàn tác lỗi", "en": "rollback failed"},
+    "rollback_blocked": {"vi": "chưa hoàn tác được", "en": "not rolled back"},
     "held": {"vi": "tạm dừng", "en": "held"},
     "kept": {"vi": "giữ nguyên", "en": "kept"},
     "not_run": {"vi": "chưa chạy", "en": "not run"},

@@ -15,6 +15,7 @@ COLORS = {
     "failed": "#c62828",
     "rolled_back": "#ef6c00",
     "rollback_failed": "#6a1b9a",
+    "rollback_blocked": "#6a1b9a",
     "held": "#f9a825",
     "kept": "#1565c0",
 }

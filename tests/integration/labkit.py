@@ -82,7 +82,7 @@ def merger_yaml(name: str, ids: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def env_yaml(net: str, lab: str, ids: list[str]) -> str:
+def env_yaml(net: str, lab: str, ids: list[str], zone_ttl: int | None = None) -> str:
     hosts = [
         "  - {name: infra, fqdn: ns.lab.gov.vn, owner: shared, "
         f"services: [parent_dns, resolver], address: {net}.2}}"
@@ -96,8 +96,9 @@ def env_yaml(net: str, lab: str, ids: list[str]) -> str:
         f"  - {{name: merged, fqdn: srv.ttdl.{PROVINCES[ids[0]][1]}, owner: merged, "
         f"services: [dns, mail, portal, video], address: {net}.20}}"
     )
+    ttl = f"zone_ttl: {zone_ttl}\n" if zone_ttl else ""
     return (
-        f"---\nenvironment: lab\ncompute: lab\n"
+        f"---\nenvironment: lab\ncompute: lab\n{ttl}"
         f"network: {{cidr: {net}.0/24, gateway: {net}.1, bridge: cutlab-{lab}, lab: {lab}}}\n"
         "hosts:\n" + "\n".join(hosts) + "\n"
         "generate: {seed: 7, mailboxes_per_province: 3, pages_per_section: 3,"
@@ -106,16 +107,21 @@ def env_yaml(net: str, lab: str, ids: list[str]) -> str:
 
 
 def _portable_plan(text: str, merger: str | None = None) -> str:
-    """A plan that runs from anywhere at any time: absolute playbook folder, no window."""
+    """A plan that runs from anywhere at any time: absolute playbook folder, no window.
+    With ``merger`` (a generated small merger) host names of the real merger's plans
+    (``server: ns1-kontum``) name the province's one host (``kontum``)."""
     if merger is not None:
         text = re.sub(r"(?m)^merger: .*$", f"merger: {merger}", text)
+        text = re.sub(r"\bserver: ns\d-([a-z]+)\b", r"server: \1", text)
     text = re.sub(r"playbook_dir: .*", f"playbook_dir: {ROOT / 'playbooks/cutover'}", text)
     return re.sub(r"window: .*\n", "", text)
 
 
 class CutoverLab:
     """A lab of its own. ``ids``: a generated small merger of those provinces (plans
-    taken from quangngai-kontum); ``copy``: a copy of that real merger's inventory."""
+    taken from quangngai-kontum); ``copy``: a copy of that real merger's inventory.
+    ``zone_ttl``: the generated lab's zone TTL (default the merger's hour), so that a
+    whole cutover plan waits out the old TTL in seconds."""
 
     def __init__(
         self,
@@ -124,6 +130,7 @@ class CutoverLab:
         *,
         copy: str | None = None,
         prefix: str = "v",
+        zone_ttl: int | None = None,
     ) -> None:
         self.lab = prefix + secrets.token_hex(3)
         self.net = f"198.18.{secrets.randbelow(186) + 64}"
@@ -138,7 +145,9 @@ class CutoverLab:
             (self.dir / "lab").mkdir(parents=True)
             (self.dir / "plans").mkdir()
             (self.dir / "merger.yml").write_text(merger_yaml(self.dir.name, ids))
-            (self.dir / "lab" / "inventory.yml").write_text(env_yaml(self.net, self.lab, ids))
+            (self.dir / "lab" / "inventory.yml").write_text(
+                env_yaml(self.net, self.lab, ids, zone_ttl)
+            )
             for src in (ROOT / "inventories/quangngai-kontum/plans").glob("*.yml"):
                 plan = _portable_plan(src.read_text(), self.dir.name)
                 (self.dir / "plans" / src.name).write_text(plan)

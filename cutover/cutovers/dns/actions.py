@@ -30,7 +30,7 @@ from cutover.cutovers.dns.rrsets import (
     without_soa,
     zone_text,
 )
-from cutover.cutovers.dns.transfer import TransferError, answers, axfr, serial
+from cutover.cutovers.dns.transfer import TransferError, answers, axfr, serial, serves
 from cutover.cutovers.dns.update import Key as TsigKey
 from cutover.errors import CutoverError
 from cutover.inventory import Inventory
@@ -74,7 +74,7 @@ class Context:
         return axfr(server, zone.name, self.key(zone.transfer_key))
 
     def serves(self, server: str, zone: str) -> bool:
-        return serial(server, zone) is not None
+        return serves(server, zone)
 
     def primaries(self, zone: ZoneInfo) -> list[str]:
         """Addresses of the primaries serving the zone now: the old one and, once the zone
@@ -274,8 +274,12 @@ def _server_groups(ctx: Context, zone: ZoneInfo) -> list[list[tuple[str, str]]]:
 
 
 def _serial_problems(ctx: Context, zone: ZoneInfo) -> list[str]:
+    try:
+        groups = _server_groups(ctx, zone)
+    except TransferError as exc:  # a problem to retry within the wait, like the others
+        return [exc.message]
     problems = []
-    for group in _server_groups(ctx, zone):
+    for group in groups:
         serials = {name: serial(addr, zone.name) for name, addr in group}
         if None in serials.values() or len(set(serials.values())) != 1:
             shown = ", ".join(f"{n}={s}" for n, s in serials.items())
@@ -362,18 +366,37 @@ def moved_zones(ctx: Context) -> None:
 
 def rollback(ctx: Context) -> None:
     """Restore every zone to the snapshot on its old primary (and the parent); a zone
-    still served by the merged primary gets the same data there (apex NS and SOA apart)."""
+    still served by the merged primary gets the same data there (apex NS and SOA apart).
+
+    A merged primary that does not answer cannot be checked: every other server is still
+    restored (the old primaries and the parent's delegation are what users reach), then
+    the rollback fails naming it, to be run again once it answers."""
+    unanswered: list[str] = []
     for zone in ctx.plan.all_zones():
         if zone.name not in ctx.snapshot_index():
             continue
         snap = ctx.snapshot(zone.name)
-        for server in ctx.primaries(zone):
+        try:
+            servers = ctx.primaries(zone)
+        except TransferError as exc:
+            servers = [zone.primary.address]
+            unanswered.append(exc.message)
+        for server in servers:
             current = ctx.transfer(server, zone)
             wanted = dict(snap)
             if server != zone.primary.address:  # the merged copy keeps its own NS
                 apex = absolute("@", zone.name)
                 wanted[(apex, "NS")] = current[(apex, "NS")]
+<<<<<<< HEAD
             ctx.apply(server, zone, diff(zone.name, current, wanted), "rollback", current)
+=======
+            ctx.apply(server, zone.name, diff(zone.name, current, wanted), "rollback")
+    if unanswered:
+        raise TransferError(
+            "; ".join(unanswered),
+            hint="the other servers are restored; roll back again once it answers",
+        )
+>>>>>>> faults2
 
 
 def verify_rollback(ctx: Context) -> None:

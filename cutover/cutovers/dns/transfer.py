@@ -121,3 +121,19 @@ def serial(server: str, zone: str) -> int | None:
         if rrset.rdtype == dns.rdatatype.SOA:
             return int(rrset[0].serial)
     return None
+
+
+def serves(server: str, zone: str) -> bool:
+    """Whether ``server`` answers authoritatively for ``zone``. Unlike :func:`serial`, a
+    server that does not answer at all raises: "cannot tell" must not pass for "does not
+    serve it", or a rollback would skip a server it cannot reach and report success."""
+    try:
+        response = query(server, zone, "SOA")
+    except (OSError, dns.exception.DNSException) as exc:
+        detail = f"{exc.__class__.__name__} {exc}".strip()
+        raise TransferError(
+            f"{server} does not answer for {zone} ({detail}): cannot tell whether it serves it"
+        ) from exc
+    return response.rcode() == 0 and any(
+        rrset.rdtype == dns.rdatatype.SOA for rrset in response.answer
+    )

@@ -8,9 +8,12 @@ after journaling that point (see cutover/engine/testhook.py).
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 
 import pytest
 
+from cutover.engine import orphans
 from cutover.journal import Journal
 
 # `first` is idempotent; `second` is not, so a crash inside it needs the operator
@@ -94,3 +97,60 @@ def test_kill_during_rollback_then_resume_finishes_the_rollback(lab) -> None:
     assert lab.count("second rollback") == 1
     assert lab.count("first rollback") == 1
     assert lab.log().index("second rollback") < lab.log().index("first rollback")
+
+
+def test_read_only_step_in_flight_is_re_run_without_asking(lab) -> None:
+    # a read-only playbook changes nothing, so re-running it cannot apply anything twice
+    plan = lab.plan(
+        """\
+        - id: look
+          kind: playbook
+          read_only: true
+          playbook: count.yml
+        """
+    )
+    killed = lab.cli(
+        "run", str(plan), "--env", "lab", "--run-id", "ro", CUTOVER_TEST_KILL_AT="look:started"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    resumed = lab.cli("resume", "ro")
+    assert resumed.returncode == 0, resumed.stderr
+    assert lab.count("look action") == 1
+
+
+def test_playbook_left_running_by_a_killed_engine_is_stopped_before_the_resume(lab) -> None:
+    # ansible-runner runs ansible-playbook in a session of its own: a SIGKILL of the
+    # engine does not reach it (in the lab such orphans ran on for minutes). A stand-in
+    # orphan: a process of its own session whose command line names the step's folder.
+    plan = lab.plan(
+        """\
+        - id: slow
+          kind: playbook
+          idempotent: true
+          playbook: count.yml
+          rollback: count.yml
+        """
+    )
+    killed = lab.cli(
+        "run", str(plan), "--env", "lab", "--run-id", "orphan", CUTOVER_TEST_KILL_AT="slow:started"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    folder = lab.runs / "orphan" / "steps" / "slow" / "action-1-0"
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)", f"@{folder}/extravars.json"],
+        start_new_session=True,
+    )
+    try:
+        assert [p["pid"] for p in orphans.find(lab.runs / "orphan")] == [orphan.pid]
+        resumed = lab.cli("resume", "orphan")
+        assert resumed.returncode == 0, resumed.stderr
+        assert orphan.wait(timeout=10) == -signal.SIGKILL  # stopped before the step re-ran
+    finally:
+        orphan.kill()
+    assert lab.count("slow action") == 1
+    journal = Journal.open(lab.runs / "orphan")
+    kinds = [e.kind for e in journal.events()]
+    [stopped] = journal.events(kind="run.orphans_stopped")
+    journal.close()
+    assert stopped.data["playbooks"][0]["step"] == "slow"
+    assert kinds.index("run.orphans_stopped") < kinds.index("step.reset")

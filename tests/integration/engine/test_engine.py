@@ -191,3 +191,41 @@ def test_injected_failure_must_name_a_step(lab) -> None:
     assert result.returncode == 2
     assert "unknown step 'nope'" in result.stderr
     assert lab.log() == []
+
+
+def test_failed_rollback_keeps_its_dependencies_and_rolls_back_the_rest(lab) -> None:
+    # a is independent; c needs b; d fails, then c's rollback fails: b must stay applied
+    # under c, a is still rolled back, and the journal and the CLI name each
+    plan = lab.plan(
+        STEP.format(id="a")
+        + STEP.format(id="b")
+        + STEP.format(id="c")
+        + "  needs: [b]\n"
+        + STEP.format(id="d")
+        + "  needs: [a, c]\n  vars: {fail_actions: [action]}\n"
+    )
+    (lab.root / "fail-c-rollback").touch()
+    result = lab.cli("--json", "run", str(plan), "--env", "lab", "--run-id", "rbf")
+    assert result.returncode == 1
+    assert "ended rollback_failed (failed: d; rollback failed: c; not rolled back: b)" in (
+        result.stderr
+    )
+    assert "b rollback" not in lab.log() and lab.count("a rollback") == 1
+    journal = Journal.open(lab.runs / "rbf")
+    states = {sid: rec.state for sid, rec in journal.steps().items()}
+    [end] = journal.events(kind="run.rollback_failed")
+    journal.close()
+    assert states == {
+        "a": "rolled_back",
+        "b": "rollback_blocked",
+        "c": "rollback_failed",
+        "d": "failed",
+    }
+    assert end.data["rollback_failed"] == ["c"] and end.data["not_rolled_back"] == ["b"]
+
+    # the cause fixed, `cutover rollback` finishes: c, then b, and nothing twice
+    (lab.root / "fail-c-rollback").unlink()
+    again = lab.cli("rollback", "rbf")
+    assert again.returncode == 0, again.stderr
+    assert lab.log()[-2:] == ["c rollback", "b rollback"]
+    assert lab.count("a rollback") == 1

@@ -158,3 +158,20 @@ def test_three_provinces_move_every_former_zone() -> None:
     inv = load(ROOT / "inventories/cantho-haugiang-soctrang", "lab")
     plan = DnsPlan(inv)
     assert sorted(z.name for z in plan.moving()) == ["haugiang.gov.vn", "soctrang.gov.vn"]
+
+
+def test_a_server_that_does_not_answer_is_not_taken_for_one_that_does_not_serve(
+    monkeypatch,
+) -> None:
+    import dns.exception
+    import pytest
+
+    from cutover.cutovers.dns import transfer
+
+    def silent(*args, **kwargs):
+        raise dns.exception.Timeout
+
+    monkeypatch.setattr(transfer, "query", silent)
+    assert transfer.serial("198.18.0.20", "kontum.gov.vn") is None
+    with pytest.raises(transfer.TransferError, match="cannot tell whether it serves it"):
+        transfer.serves("198.18.0.20", "kontum.gov.vn")

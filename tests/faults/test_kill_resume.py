@@ -1,0 +1,209 @@
+"""The engine SIGKILLed at random points of a full lab rehearsal, many times: every
+resume completes, no step's forward action completes twice, no message is lost.
+
+The whole plan (plans/cutover.yml: DNS, mail, portal, video) runs on the shared lab as
+``cutover run`` in its own process group, while the rehearsal probes (DNS, HTTPS, SMTP,
+IMAP, XMPP) run in this process across every kill. At random moments (seeded; the seed
+is printed, CUTOVER_FAULT_SEED=<seed> repeats it) the whole group is SIGKILLed, then the
+run is resumed as an operator would: ``cutover resume RUN``.
+
+What the engine does with a step caught mid-flight (cutover/engine/core.py,
+``_resolve_in_doubt``): a step whose forward action had completed (journaled
+``step.action_succeeded``) re-runs only its verification; a step that changes nothing
+(check, gate, wait, read-only playbook) or is marked ``idempotent`` is reset and re-run;
+any other step is *not* re-run: the resume is refused, naming the step and the
+``--assume STEP=done|redo`` choice. This test asserts that refusal, then answers as the
+operator of this lab: ``redo``, because the killed group took the playbook with it and
+the cutover playbooks converge on their target state (DNS changes are computed against
+the live zones, routing tables are rewritten whole, dsync is one-way, backups are taken
+once per run).
+
+Afterwards: the run succeeded; by the journal, each step succeeded once and each
+playbook's forward action completed once (``step.action_succeeded``), and a step was
+re-run only after a reset the rules allow; by the side effects, each step has exactly one
+successful forward playbook run in its artifacts and no DNS change was sent twice (every
+step verified its own end state); every probe message is in its new home mailbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+from labfaults import FaultLab, action_dirs, changes_nothing, step_events
+
+from cutover.plan.model import PlaybookStep
+from cutover.rehearse.accounting import account
+
+# a whole plan with six kills and resumes on a shared 2-core machine:
+# above the suite's default timeout
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3000)]
+
+RUN = "kill-resume"
+LOG = "kill-resume.log"
+KILLS = 6
+# Kill points in seconds of engine time (the time the engine has run since the start,
+# over every resume), uniform over about the time a whole run takes on this kind of
+# machine: the kills land anywhere from the first steps to the last, not all early.
+SPAN_S = (5.0, 420.0)
+RUN_TIMEOUT_S = 2400.0
+
+
+def _seed() -> int:
+    given = os.environ.get("CUTOVER_FAULT_SEED")
+    return int(given) if given else secrets.randbits(32)
+
+
+def _in_doubt_not_rerunnable(lab: FaultLab) -> list[str]:
+    """Steps the engine will refuse to re-run: in flight at the kill, action not
+    completed, neither idempotent nor changing nothing."""
+    plan = lab.loaded("cutover.yml")
+    journal = lab.journal(RUN)
+    if journal is None:
+        return []
+    try:
+        records = journal.steps()
+    finally:
+        journal.close()
+    return [
+        sid
+        for sid, rec in records.items()
+        if rec.state == "running"
+        and not plan.steps[sid].idempotent
+        and not changes_nothing(plan.steps[sid])
+    ]
+
+
+def _event_count(lab: FaultLab) -> int:
+    journal = lab.journal(RUN)
+    assert journal is not None
+    try:
+        # the engine first stops playbooks the killed process left running (journaled)
+        return sum(1 for e in journal.events() if e.kind != "run.orphans_stopped")
+    finally:
+        journal.close()
+
+
+def _resume(lab: FaultLab, decisions: list[tuple[str, str]]) -> subprocess.Popen[bytes]:
+    if lab.journal(RUN) is None:  # killed before the run was even journaled: start again
+        return _start(lab)
+    assume: list[str] = []
+    blocked = _in_doubt_not_rerunnable(lab)
+    if blocked:
+        before = _event_count(lab)
+        refused = lab.kit.cli("resume", RUN, check=False)
+        assert refused.returncode == 1, refused.stdout[-2000:]
+        assert _event_count(lab) == before  # a refused resume journals nothing
+        for sid in blocked:
+            assert sid in refused.stderr and f"--assume {blocked[0]}=done" in refused.stderr, (
+                refused.stderr
+            )
+            assume += ["--assume", f"{sid}=redo"]
+            decisions.append((sid, "redo"))
+    return lab.spawn("resume", RUN, *assume, log=LOG)
+
+
+def _start(lab: FaultLab) -> subprocess.Popen[bytes]:
+    plan = str(lab.plan("cutover.yml"))
+    return lab.spawn("run", plan, "--env", "lab", "--auto-approve", "--run-id", RUN, log=LOG)
+
+
+def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: FaultLab) -> None:
+    lab = fault_lab
+    seed = _seed()
+    rng = random.Random(seed)
+    print(f"kill-resume seed {seed} (CUTOVER_FAULT_SEED={seed} repeats the kill points)")
+    kills: list[tuple[float, list[str]]] = []
+    decisions: list[tuple[str, str]] = []
+    prober = lab.prober()
+    prober.start()
+    try:
+        points = sorted(rng.uniform(*SPAN_S) for _ in range(KILLS))
+        gaps = [round(b - a, 1) for a, b in zip([0.0, *points], points, strict=False)]
+        proc = _start(lab)
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while True:
+            if len(kills) < KILLS:
+                point = gaps[len(kills)]
+                try:
+                    proc.wait(timeout=point)
+                except subprocess.TimeoutExpired:
+                    journal = lab.journal(RUN)
+                    running = []
+                    if journal is not None:
+                        running = [
+                            s
+                            for s, r in journal.steps().items()
+                            if r.state in ("running", "action_done")
+                        ]
+                        journal.close()
+                    lab.kill(proc)
+                    kills.append((round(point, 1), running))
+                    proc = _resume(lab, decisions)
+                    continue
+            else:
+                proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+            break
+        time.sleep(10)  # the last probe messages land
+    finally:
+        prober.stop()
+        for running in lab.procs:
+            lab.kill(running)
+    print(f"kills (engine seconds since the previous start, steps in flight): {kills}")
+    print(f"operator decisions for in-doubt steps: {decisions}")
+    assert kills, "the run ended before the first kill"
+    output = lab.output(LOG)
+    assert proc.returncode == 0, output[-4000:]
+
+    plan = lab.loaded("cutover.yml")
+    journal = lab.journal(RUN)
+    assert journal is not None
+    try:
+        assert journal.state() == "succeeded"
+        steps = journal.steps()
+        succeeded = step_events(journal, "step.succeeded")
+        completed = step_events(journal, "step.action_succeeded")
+        started = step_events(journal, "step.started")
+        resets = journal.events(kind="step.reset")
+    finally:
+        journal.close()
+    assert {s: r.state for s, r in steps.items()} == dict.fromkeys(plan.steps, "succeeded")
+    assert succeeded == dict.fromkeys(plan.steps, 1)
+    playbooks = [s for s, step in plan.steps.items() if isinstance(step, PlaybookStep)]
+    assert {s: completed.get(s, 0) for s in playbooks} == dict.fromkeys(playbooks, 1)
+    # a step started again only after a reset its kind, its plan or the operator allows
+    redone = {s for s, _ in decisions}
+    reset_count = Counter(e.step for e in resets)
+    for event in resets:
+        step = plan.steps[str(event.step)]
+        allowed = step.idempotent or changes_nothing(step) or event.step in redone
+        assert allowed, (event.step, event.data)
+    for sid, step in plan.steps.items():
+        if not isinstance(step, PlaybookStep):
+            continue
+        runs = list(action_dirs(lab.run_dir(RUN), sid))
+        successful = [pdd for pdd, status in runs if status == "successful"]
+        # side effects: one forward playbook run completed; any other was killed mid-way
+        assert len(successful) == 1, (sid, runs)
+        assert len(runs) <= 1 + reset_count[sid], (sid, runs)
+        assert started[sid] <= 1 + reset_count[sid] + sum(1 for k in kills if sid in k[1])
+    changes = lab.run_dir(RUN) / "dns" / "changes.jsonl"
+    sent = Counter(
+        (c["why"], c["server"], c["change"])
+        for c in map(json.loads, changes.read_text().splitlines())
+    )
+    assert [c for c, n in sent.items() if n > 1] == []  # no DNS change applied twice
+
+    messages = account(lab.context(), prober.sent, merged=True)
+    print(
+        f"kill-resume: {len(kills)} kills, {messages.sent} probe messages, "
+        f"lost {len(messages.lost)}, duplicated {len(messages.duplicated)}"
+    )
+    assert messages.sent > 0
+    assert messages.lost == [], messages.lost
