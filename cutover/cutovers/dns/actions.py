@@ -387,16 +387,12 @@ def rollback(ctx: Context) -> None:
             if server != zone.primary.address:  # the merged copy keeps its own NS
                 apex = absolute("@", zone.name)
                 wanted[(apex, "NS")] = current[(apex, "NS")]
-<<<<<<< HEAD
             ctx.apply(server, zone, diff(zone.name, current, wanted), "rollback", current)
-=======
-            ctx.apply(server, zone.name, diff(zone.name, current, wanted), "rollback")
     if unanswered:
         raise TransferError(
             "; ".join(unanswered),
             hint="the other servers are restored; roll back again once it answers",
         )
->>>>>>> faults2
 
 
 def verify_rollback(ctx: Context) -> None:
