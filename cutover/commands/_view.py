@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from cutover.engine import Outcome
 from cutover.output import Output
 from cutover.plan.durations import format_duration
+
+if TYPE_CHECKING:
+    from cutover.engine import Outcome
 
 _STYLE = {
     "succeeded": "green",

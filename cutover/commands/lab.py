@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cutover.context import state
 from cutover.inventory import Inventory, find_merger_dir, load
-from cutover.lab import lab as lablib
-from cutover.lab import stack as lab_stack
 from cutover.output import Output
+
+if TYPE_CHECKING:
+    from cutover.lab import lab as lablib
 
 MergerArg = Annotated[
     str, typer.Argument(help="A merger under inventories/ (e.g. quangngai-kontum) or its path.")
@@ -42,6 +43,9 @@ def _reporter(out: Output) -> lablib.Report:
 
 def _applier(inv: Inventory) -> lablib.HostsApplier:
     """Through the project's Pulumi stack, unless CUTOVER_LAB_ENGINE=direct."""
+    from cutover.lab import lab as lablib
+    from cutover.lab import stack as lab_stack
+
     return lab_stack.applier(inv) if lab_stack.enabled() else lablib.apply_hosts_directly
 
 
@@ -49,6 +53,9 @@ def up(ctx: typer.Context, merger: MergerArg) -> None:
     """Create or converge the lab: bridge, containers, SSH keys, Ansible inventory."""
     out = state(ctx).out
     inv = load(find_merger_dir(merger), "lab")
+    # the lab machinery (Pulumi, SSH) loads once the merger is known to be good
+    from cutover.lab import lab as lablib
+
     started = time.monotonic()
     result = lablib.up(inv, _reporter(out), apply=_applier(inv))
     elapsed = time.monotonic() - started
@@ -69,6 +76,9 @@ def down(ctx: typer.Context, merger: MergerArg) -> None:
     """Destroy the lab's containers, bridge and state."""
     out = state(ctx).out
     inv = load(find_merger_dir(merger), "lab")
+    from cutover.lab import lab as lablib
+    from cutover.lab import stack as lab_stack
+
     net = inv.env.network
     if lab_stack.enabled():
         lab_stack.destroy(inv, _reporter(out))
@@ -80,6 +90,8 @@ def status(ctx: typer.Context, merger: MergerArg) -> None:
     """Show each host of the lab: container, address, state."""
     out = state(ctx).out
     inv = load(find_merger_dir(merger), "lab")
+    from cutover.lab import lab as lablib
+
     rows = lablib.status(inv)
     table = Table("host", "container", "address", "state", "services")
     for row in rows:

@@ -12,7 +12,6 @@ from cutover.commands._view import Progress
 from cutover.context import state
 from cutover.errors import ConfigError, EngineError
 from cutover.output import Output
-from cutover.rehearse.run import Options, rehearse
 from cutover.report.i18n import LANGS
 
 
@@ -53,6 +52,9 @@ def rehearse_command(
     """Rehearse a merger's whole cutover on its lab twin and write the report."""
     if lang not in LANGS:
         raise ConfigError(f"unknown report language {lang!r}", hint="use --lang vi or --lang en")
+    # the rehearsal machinery (engine, lab, probes) loads after the options are checked
+    from cutover.rehearse.run import Options, rehearse
+
     out: Output = state(ctx).out
     result = rehearse(
         Options(merger, plan=plan, inject_failure=inject_failure, keep=keep, lang=lang, runs=runs),

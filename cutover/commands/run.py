@@ -8,20 +8,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo
 
 import typer
 
 from cutover.commands._view import Progress, outcome_data, steps_table
 from cutover.context import state
-from cutover.engine import Engine, Outcome, RunOptions, create_run, open_run
 from cutover.engine.gates import approve as approve_gate
 from cutover.errors import ConfigError, EngineError
 from cutover.journal import runs_dir
 from cutover.output import Output
 from cutover.plan import load_plan
 from cutover.plan.model import DEFAULT_TZ
+
+if TYPE_CHECKING:
+    # the engine is imported where a run starts: options and plans are checked first,
+    # without the seconds its start-up costs
+    from cutover.engine import Engine, Outcome
 
 RunsDirOpt = Annotated[
     Path | None,
@@ -152,6 +156,8 @@ def register(app: typer.Typer) -> None:
                     f"--var {item!r} is not KEY=VALUE", hint="write e.g. -e dns_force=true"
                 )
             extravars[key] = value
+        from cutover.engine import RunOptions, create_run
+
         options = RunOptions(
             env=env,
             check=check,
@@ -196,6 +202,8 @@ def register(app: typer.Typer) -> None:
                     hint="done: the step's action completed; redo: run it again",
                 )
             choices[step] = choice
+        from cutover.engine import open_run
+
         engine = open_run(
             runs_dir(runs), run_id, report=Progress(out), decide=lambda: _decider(out)
         )
@@ -208,6 +216,8 @@ def register(app: typer.Typer) -> None:
         runs: RunsDirOpt = None,
     ) -> None:
         """Roll back a finished or held run, newest step first."""
+        from cutover.engine import open_run
+
         out = state(ctx).out
         engine = open_run(runs_dir(runs), run_id, report=Progress(out))
         _drive(out, engine, "rollback", {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Group
@@ -11,11 +11,13 @@ from rich.table import Table
 
 from cutover.commands._view import outcome_data, steps_table
 from cutover.context import state
-from cutover.engine import Outcome
 from cutover.engine.history import step_durations
 from cutover.engine.lock import break_lock, describe, lock_name, read_lock
 from cutover.journal import Journal, list_runs, runs_dir
 from cutover.plan.durations import format_duration
+
+if TYPE_CHECKING:
+    from cutover.engine import Outcome
 
 RunsDirOpt = Annotated[
     Path | None,
@@ -24,6 +26,8 @@ RunsDirOpt = Annotated[
 
 
 def _outcome(journal: Journal) -> Outcome:
+    from cutover.engine import Outcome  # the engine's start-up only where it is used
+
     meta = journal.meta()
     records = journal.steps()
     steps: dict[str, dict[str, Any]] = {}

@@ -9,6 +9,7 @@ line and the fix; nothing is changed anywhere by loading.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,12 +31,21 @@ def _validate(model: type[M], src: Source) -> M:
     try:
         return model.model_validate(src.data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # a misspelt key is both unknown and a missing field: the unknown key is the cause
+        extra = [e for e in errors if e["type"] == "extra_forbidden"]
+        first = extra[0] if extra else errors[0]
         loc = tuple(first["loc"])
         where = ".".join(str(part) for part in loc) or "(top level)"
         hint = None
         if first["type"] == "extra_forbidden":
-            hint = "remove it or check its spelling"
+            missing = [
+                str(e["loc"][-1])
+                for e in errors
+                if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]
+            ]
+            close = difflib.get_close_matches(str(loc[-1]), missing, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "remove it or check its spelling"
         elif first["type"] == "missing":
             hint = f"add {loc[-1]!r}"
         else:  # a value of the wrong shape: the message says which; say where to look

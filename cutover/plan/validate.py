@@ -203,6 +203,7 @@ def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
             hint = "allowed: " + ", ".join(allowed)
     elif kind == "missing":
         text = f"{label} is missing required field '{name}'"
+        hint = f"add `{rest[-1]}:` to {label}; `cutover plan schema` lists every field"
     elif kind == "union_tag_invalid":
         got = first.get("ctx", {}).get("tag")
         text = f"{label} has unknown kind '{got}'"
@@ -215,6 +216,7 @@ def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
         hint = "use lower-case letters, digits, '.', '-' and '_', starting with a letter or digit"
     elif kind in ("model_type", "model_attributes_type", "dict_type") and not rest:
         text = f"{label} must be a mapping"
+        hint = "write it as `key: value` lines, a step as `- id: ...` with `kind:` under it"
     else:
         subject = f"field '{name}' of {label}" if name else label
         if label == "the plan":
@@ -223,6 +225,10 @@ def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
         shown = first.get("input")
         if shown is not None and not isinstance(shown, dict | list) and repr(shown) not in msg:
             text += f" (got {shown!r})"
+        if kind == "too_short":  # an empty list or mapping where the plan needs content
+            hint = f"give `{rest[-1]}:` at least one entry" if rest else None
+    if hint is None:  # every error says where to look, even the unforeseen ones
+        hint = "see `cutover plan schema` for the allowed fields and values"
     if len(errors) > 1:
         text += f" [and {len(errors) - 1} more problem(s)]"
     return ConfigError(text, where=Location(path, line), hint=hint)

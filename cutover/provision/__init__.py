@@ -25,7 +25,8 @@ PLAYBOOK = "provision.yml"
 
 
 def env_dir(inv: Inventory) -> Path:
-    """``.state/provision/<merger>-<env>/``: secrets.json, pki/, secret-vars.json, runs/."""
+    """``.state/provision/<merger>-<env>/``: secrets.json, pki/, secret-vars.json, runs/,
+    private/ (what cutover runs fetch that holds credentials, per run)."""
     path = paths.state_dir() / "provision" / f"{inv.name}-{inv.environment}"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
@@ -64,6 +65,12 @@ def prepare(inv: Inventory) -> Prepared:
     secret_vars = directory / "secret-vars.json"
     secretlib.write_private(secret_vars, json.dumps(secret, sort_keys=True) + "\n")
     public["cutover_secret_vars"] = str(secret_vars)
+    # Data a cutover run fetches that holds credentials (e.g. Prosody's stored SCRAM keys)
+    # stays here, 0700 next to the secrets, never in the run's folder, which is shared
+    # and archived; the playbooks file it under <private>/<run id>/.
+    private = directory / "private"
+    private.mkdir(exist_ok=True, mode=0o700)
+    public["cutover_private_dir"] = str(private)
     return Prepared(public, secret_vars, sec, ansible_inventory(inv))
 
 

@@ -70,6 +70,30 @@ def test_forward_verifies_with_zero_failed_requests_then_rolls_back(clab):
     assert back["state"] == "rolled_back", back
     report = clab.verify_as_is()
     assert report["ok"], [c for c in report["checks"] if not c["ok"]]
+    assert_run_scans_clean(clab, run["run"])
+
+
+def assert_run_scans_clean(lab: CutoverLab, run_id: str) -> None:
+    """The run's folder holds none of the lab's secrets: the video migration fetched
+    every account's stored SCRAM keys, and they must stay in the private folder under the
+    state dir, not in the run's (the audit is the one operators run)."""
+    from cutover.audit.secrets_scan import lab_secrets, scan_run
+
+    run_dir = lab.runs / run_id
+    assert (run_dir / "video" / "fetched-data.txt").is_file()  # the migration did run
+    secrets = lab_secrets(lab.dir, "lab", state=lab.state)
+    assert secrets
+    hits = scan_run(run_dir, secrets)
+    assert not hits, [h.describe() for h in hits]  # labels and places only, never values
+    audit = lab.cli(
+        "audit", "secrets", str(run_dir), "--merger", str(lab.dir), "--env", "lab", check=False
+    )
+    assert audit.returncode == 0, audit.stderr[-2000:]
+    private = lab.state / "provision" / f"{lab.dir.name}-lab" / "private"
+    fetched = private / run_id / "video"
+    assert sorted(p.name for p in fetched.glob("*.tgz"))  # kept where rollback can't lose it
+    for folder in (private, private / run_id, fetched):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
 
 
 @pytest.mark.parametrize("step", ["portal.switch", "video.switch"])

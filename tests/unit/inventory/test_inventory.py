@@ -3,6 +3,7 @@ kind of bad input is one ConfigError citing the right file and line."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,20 @@ def test_unknown_merger_lists_known_ones():
 def test_unknown_environment():
     with pytest.raises(ConfigError):
         load(INVENTORIES / "quangngai-kontum", "prod")
+
+
+def test_misspelt_key_is_named_with_the_field_it_should_be(tmp_path):
+    """A typo makes a key unknown and a required field missing: the error names the typo
+    (where the fix is) and suggests the field, not "address: Field required"."""
+    merger = tmp_path / "valid"
+    shutil.copytree(FIXTURES / "valid", merger)
+    inv_file = merger / "lab" / "inventory.yml"
+    lines = inv_file.read_text().splitlines(keepends=True)
+    lines[5] = lines[5].replace("address:", "adress:")
+    inv_file.write_text("".join(lines))
+    with pytest.raises(ConfigError) as info:
+        load(merger, "lab")
+    err = info.value
+    assert "adress: Extra inputs are not permitted" in err.message
+    assert err.where is not None and err.where.line == 6
+    assert err.hint == "did you mean 'address'?"

@@ -35,6 +35,7 @@ def test_bad_plan_is_rejected_with_line_and_message(path: Path) -> None:
     assert error.where is not None and error.where.path == path
     assert error.where.line == line, error.one_line()
     assert fragment in error.one_line(), error.one_line()
+    assert error.hint, f"no fix hint: {error.one_line()}"
 
 
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
