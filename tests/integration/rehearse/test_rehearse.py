@@ -19,7 +19,9 @@ import pytest
 from browser import ARTIFACTS, count_color, screenshot
 from labkit import CutoverLab, needs_lab
 
-pytestmark = pytest.mark.integration
+# A rehearsal (lab, provisioning, the whole plan, accounting) takes minutes; the module's
+# lab comes up inside the first test's limit.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2700)]
 
 RUNS: dict[str, dict[str, Any]] = {}
 
