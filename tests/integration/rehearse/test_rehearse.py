@@ -89,10 +89,14 @@ def test_forward_rehearsal_loses_nothing_and_fails_no_probe(rlab: CutoverLab) ->
 def test_the_report_renders_in_chromium(rlab: CutoverLab, tmp_path: Path) -> None:
     run = RUNS.get("forward")
     assert run is not None, "the forward rehearsal did not run"
-    image = screenshot(Path(run["summary"]["report"]), ARTIFACTS / "rehearsal-en.png", tmp_path)
-    # Step bars of succeeded steps and available-probe buckets in their own colours.
+    # The whole page (a real run has a long step table above the availability chart).
+    page = Path(run["summary"]["report"])
+    image = screenshot(page, ARTIFACTS / "rehearsal-en.png", tmp_path, size=(1000, 5000))
+    # Step bars of succeeded steps and available-probe buckets in their own colours, and
+    # no bucket in the failed colour: no probe failed.
     assert count_color(image, (0x2E, 0x7D, 0x32)) > 500, "no succeeded step bars drawn"
     assert count_color(image, (0x43, 0xA0, 0x47)) > 2000, "no available buckets drawn"
+    assert count_color(image, (0xC6, 0x28, 0x28)) < 50, "failed buckets drawn for a clean run"
 
 
 def test_nothing_the_runs_wrote_holds_a_secret(rlab: CutoverLab) -> None:
