@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -141,6 +142,10 @@ def test_playbook_left_running_by_a_killed_engine_is_stopped_before_the_resume(l
         start_new_session=True,
     )
     try:
+        # until the child has exec'd, /proc shows it with this process's command line
+        deadline = time.monotonic() + 10
+        while not orphans.find(lab.runs / "orphan") and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert [p["pid"] for p in orphans.find(lab.runs / "orphan")] == [orphan.pid]
         resumed = lab.cli("resume", "orphan")
         assert resumed.returncode == 0, resumed.stderr
