@@ -39,6 +39,20 @@ def needs_lab() -> str | None:
     return None
 
 
+def _nets_in_use() -> set[str]:
+    out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True)
+    return {m.group(1) for m in re.finditer(r"inet (\d+\.\d+\.\d+)\.\d+/", out.stdout)}
+
+
+def free_net() -> str:
+    """A random /24 of 198.18.64-250 that no interface here uses: labs of one test
+    session (a session-scoped lab stays up while later modules make theirs) and of
+    concurrent sessions must not pick the same range."""
+    used = _nets_in_use()
+    free = [f"198.18.{n}" for n in range(64, 250) if f"198.18.{n}" not in used]
+    return free[secrets.randbelow(len(free))]
+
+
 def merger_yaml(name: str, ids: list[str]) -> str:
     """A small merger: one host per province serving every service."""
     lines = [
@@ -133,7 +147,7 @@ class CutoverLab:
         zone_ttl: int | None = None,
     ) -> None:
         self.lab = prefix + secrets.token_hex(3)
-        self.net = f"198.18.{secrets.randbelow(186) + 64}"
+        self.net = free_net()
         self.bridge = f"cutlab-{self.lab}"
         if copy is not None:
             self.dir = tmp / copy
