@@ -362,27 +362,23 @@ def measure(lab: Lab, n: int, messages: int, old_domain: str, password: str) -> 
         if wrong:
             raise RuntimeError(f"{what}: {len(wrong)} mailboxes without {want} messages")
 
-    ours = lab.sync_ours()
-    row["presync_ours_s"] = ours["commands"]
-    row["presync_ours_run_s"] = ours["wall"]
-    base = lab.on(MERGED_HOST, RUN_SERIAL, baseline)
-    if base["failed"]:
-        raise RuntimeError(f"imapc baseline: {base['failed']} failed: {base['errors']}")
-    row["presync_imapc_s"] = base["seconds"]
-    check(ours_dirs, messages, "ours pre-sync")
-    check(base_dirs, messages, "imapc pre-sync")
+    def measure(phase: str, label: str, want: int) -> None:
+        """Ours, then the imapc baseline, back to back; both copies counted."""
+        ours = lab.sync_ours()
+        row[f"{phase}_ours_s"] = ours["commands"]
+        row[f"{phase}_ours_run_s"] = ours["wall"]
+        base = lab.on(MERGED_HOST, RUN_SERIAL, baseline)
+        if base["failed"]:
+            raise RuntimeError(f"imapc baseline: {base['failed']} failed: {base['errors']}")
+        row[f"{phase}_imapc_s"] = base["seconds"]
+        check(ours_dirs, want, f"ours {label}")
+        check(base_dirs, want, f"imapc {label}")
+
+    measure("presync", "pre-sync", messages)
     # one new message per mailbox: what the final sync inside the window must carry
     lab.on(OLD_HOST, WRITE_MAIL, {"boxes": boxes, "first": messages + 1, "count": 1, "tag": tag})
     lab.on(OLD_HOST, INDEX, olds)
-    ours = lab.sync_ours()
-    row["delta_ours_s"] = ours["commands"]
-    row["delta_ours_run_s"] = ours["wall"]
-    base = lab.on(MERGED_HOST, RUN_SERIAL, baseline)
-    if base["failed"]:
-        raise RuntimeError(f"imapc baseline: {base['failed']} failed: {base['errors']}")
-    row["delta_imapc_s"] = base["seconds"]
-    check(ours_dirs, messages + 1, "ours delta")
-    check(base_dirs, messages + 1, "imapc delta")
+    measure("delta", "delta", messages + 1)
     row["presync_ratio"] = row["presync_imapc_s"] / row["presync_ours_s"]
     row["delta_ratio"] = row["delta_imapc_s"] / row["delta_ours_s"]
     return row
