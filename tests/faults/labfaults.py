@@ -57,8 +57,6 @@ class FaultLab:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.partitions: list[str] = []  # containers holding a partition table
         self.stopped: list[str] = []  # containers a test stopped
-        # the probes and the accounting read the lab's secrets from its state folder
-        os.environ["CUTOVER_STATE_DIR"] = self.kit.env["CUTOVER_STATE_DIR"]
 
     # --- the lab -----------------------------------------------------------------------
 

@@ -44,12 +44,12 @@ def _nets_in_use() -> set[str]:
     return {m.group(1) for m in re.finditer(r"inet (\d+\.\d+\.\d+)\.\d+/", out.stdout)}
 
 
-def free_net() -> str:
-    """A random /24 of 198.18.64-250 that no interface here uses: labs of one test
-    session (a session-scoped lab stays up while later modules make theirs) and of
+def free_net(prefix: str = "198.18", low: int = 64, high: int = 250) -> str:
+    """A random /24 of ``prefix``.low-high that no interface here uses: labs of one test
+    session (a package-scoped lab stays up while other modules make theirs) and of
     concurrent sessions must not pick the same range."""
     used = _nets_in_use()
-    free = [f"198.18.{n}" for n in range(64, 250) if f"198.18.{n}" not in used]
+    free = [f"{prefix}.{n}" for n in range(low, high) if f"{prefix}.{n}" not in used]
     return free[secrets.randbelow(len(free))]
 
 

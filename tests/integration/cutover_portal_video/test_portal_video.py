@@ -10,8 +10,6 @@ The lab has its own name, bridge and a /24 in 198.18.64-250 and is removed at th
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from labkit import CutoverLab, needs_lab
 
@@ -37,13 +35,15 @@ def clab(request, tmp_path_factory):
         lab.cleanup()
 
 
-def hammer(lab: CutoverLab):
-    """A client requesting the first former province's portal through its old address."""
+def hammer(lab: CutoverLab, monkeypatch: pytest.MonkeyPatch):
+    """A client requesting the first former province's portal through its old address.
+    The verification context reads the lab's secrets from ``$CUTOVER_STATE_DIR``, set
+    for this test only (a session-wide value would point other modules' labs here)."""
     from cutover.cutovers.portal.probe import Hammer
     from cutover.inventory import load
     from cutover.verify import context
 
-    os.environ["CUTOVER_STATE_DIR"] = lab.env["CUTOVER_STATE_DIR"]
+    monkeypatch.setenv("CUTOVER_STATE_DIR", lab.env["CUTOVER_STATE_DIR"])
     inv = load(lab.dir, "lab")
     old = inv.former[0]
     address = str(next(h for h in inv.hosts if h.owner == old.id).address)
@@ -52,8 +52,8 @@ def hammer(lab: CutoverLab):
     )
 
 
-def test_forward_verifies_with_zero_failed_requests_then_rolls_back(clab):
-    client = hammer(clab)
+def test_forward_verifies_with_zero_failed_requests_then_rolls_back(clab, monkeypatch):
+    client = hammer(clab, monkeypatch)
     client.start()
     run = clab.json("run", str(clab.plan), "--env", "lab", "--auto-approve", check=False)
     probe = client.finish()

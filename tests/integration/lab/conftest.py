@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from labkit import needs_lab
+from labkit import free_net, needs_lab
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -48,7 +48,7 @@ class TestLab:
     def __init__(self, tmp: Path) -> None:
         self.lab = "t" + secrets.token_hex(3)
         self.bridge = f"cutlab-{self.lab}"
-        self.net = f"198.19.{secrets.randbelow(200) + 20}"
+        self.net = free_net("198.19", 20, 220)
         self.merger = f"test-{self.lab}"
         self.dir = tmp / self.merger
         (self.dir / "lab").mkdir(parents=True)

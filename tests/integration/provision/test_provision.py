@@ -17,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
-from labkit import needs_lab  # noqa: E402
+from labkit import free_net, needs_lab  # noqa: E402
 
 MERGER = """\
 ---
@@ -76,7 +76,7 @@ generate: {{seed: 7, mailboxes_per_province: 4, pages_per_section: 2,
 class ProvisionLab:
     def __init__(self, tmp: Path) -> None:
         self.lab = "p" + secrets.token_hex(3)
-        self.net = f"198.18.{secrets.randbelow(186) + 64}"
+        self.net = free_net()
         self.dir = tmp / f"test-{self.lab}"
         (self.dir / "lab").mkdir(parents=True)
         (self.dir / "merger.yml").write_text(MERGER.format(name=self.dir.name))
