@@ -2,10 +2,13 @@
 batched TSIG updates, against baselines measured in the same run on the same server.
 
 For N in 100, 1,000 and 10,000 A records (under the target zone of a provisioned lab):
-- ``tool``: the cutover's path: AXFR the zone, plan the changes, threshold check (forced:
-  a benchmark changes far more than 30% of a tiny zone), batched update, then the zone
-  read back by IXFR from the planned-from serial and compared in full with the expected
-  zone (``confirm.send_confirmed``, what every DNS cutover action does since issue 10);
+- ``run``: the path the DNS steps take since session 3: the zone read as the run's
+  snapshot plus an IXFR since its serial (``confirm.since``, what ``Context.current``
+  does), plan, threshold check (forced: a benchmark changes far more than 30% of a tiny
+  zone), batched update, read back by IXFR and compared in full with the expected zone.
+  The snapshot is taken before the timer starts (in a run it is the ``dns.snapshot``
+  step, once), and 10 records are changed after it, untimed, as an earlier step would;
+- ``tool``: the same, the zone read by a full AXFR (the path of session 2);
 - ``tool-axfr``: the same, verified by a second full AXFR instead;
 - ``before``: the path before issue 10: ``tool-axfr`` with both transfers read through a
   ``dns.zone.Zone`` (as ``transfer.axfr`` did);
@@ -39,7 +42,7 @@ import dns.query
 import dns.zone
 
 from cutover.cutovers.dns import safety
-from cutover.cutovers.dns.confirm import send_confirmed
+from cutover.cutovers.dns.confirm import send_confirmed, since
 from cutover.cutovers.dns.plan import DnsPlan
 from cutover.cutovers.dns.rrsets import Change, RRset, Zone, absolute, diff, from_dnszone
 from cutover.cutovers.dns.transfer import axfr
@@ -97,6 +100,23 @@ def measure(
     server: str, zone: str, key: Key, xfr: Key, n: int, *, per_record: bool
 ) -> dict[str, float | int | str]:
     row: dict[str, float | int | str] = {"n": n}
+    # the run's path: snapshot (untimed) and an earlier step's 10 changes (untimed), then
+    # the zone read as snapshot + IXFR, plan, check, batched update, IXFR read-back
+    snap = axfr(server, zone, xfr)
+    earlier = changes(zone, "a" + secrets.token_hex(3), 10)
+    send(server, zone, earlier, key)
+    tag = "r" + secrets.token_hex(3)
+    started = time.monotonic()
+    current, how = since(server, zone, snap, xfr)
+    row["read_s"] = time.monotonic() - started
+    row["read_as"] = how
+    todo = changes(zone, tag, n)
+    safety.check(zone, current, todo, force=True)
+    applied = send_confirmed(server, zone, todo, key, current, xfr)
+    row["run_s"] = time.monotonic() - started
+    row["run_transfer"] = applied.transfer
+    send(server, zone, changes(zone, tag, n, delete=True), key)  # clean up
+    send(server, zone, [Change(c.zone, c.name, c.type, None) for c in earlier], key)
     # the tool: plan from AXFR, check, batched update, read back by IXFR and compare
     tag = "b" + secrets.token_hex(3)
     started = time.monotonic()
@@ -204,6 +224,7 @@ def run_sizes(
             print(json.dumps(runs[-1]), flush=True)
         row: dict[str, float | int | str] = {"n": n, "messages": runs[0]["messages"]}
         row["transfer"] = str(runs[0]["transfer"])
+        row["read_as"] = str(runs[0]["read_as"])
         for field in runs[0]:
             if field.endswith("_s"):
                 row[field] = statistics.median(float(r[field]) for r in runs)
@@ -222,15 +243,18 @@ def report(
     per_task = ansible_per_record(server, zone_name, key, args.ansible_sample)
     print(json.dumps({"ansible_per_record_s": per_task, "sample": args.ansible_sample}))
     print(
-        "\n     N  tool(s) tool/bare  axfr-verify(s) axfr/bare  before(s) before/bare  bare(s)"
-        "  confirm(s)  read back  per-record(s)  ansible est.(s)  messages"
+        "\n     N   run(s) run/bare  read(s) read as  tool(s) tool/bare  axfr-verify(s) axfr/bare"
+        "  before(s) before/bare  bare(s)  confirm(s)  read back  per-record(s)"
+        "  ansible est.(s)  messages"
     )
     for r in results:
         bare = float(r["bare_s"])
         per_rec = f"{float(r['per_record_s']):13.2f}" if "per_record_s" in r else f"{'-':>13}"
         est = f"{per_task * int(r['n']):15.0f}" if per_task else f"{'-':>15}"
         print(
-            f"{r['n']:>6} {r['tool_s']:8.3f} {float(r['tool_s']) / bare:8.2f}x"
+            f"{r['n']:>6} {r['run_s']:8.3f} {float(r['run_s']) / bare:7.2f}x"
+            f" {r['read_s']:8.3f} {r['read_as']:>7}"
+            f" {r['tool_s']:8.3f} {float(r['tool_s']) / bare:8.2f}x"
             f" {r['tool_axfr_s']:14.3f} {float(r['tool_axfr_s']) / bare:8.2f}x"
             f" {r['before_s']:9.3f} {float(r['before_s']) / bare:10.2f}x {bare:8.3f}"
             f" {r['confirm_s']:11.3f} {r['transfer']:>10} {per_rec} {est} {r['messages']:9d}"
@@ -238,6 +262,7 @@ def report(
     if len(results) >= 3:
         a, c = results[0], results[-1]
         print(f"growth {int(c['n']) // int(a['n'])}x input: "
+              f"run {float(c['run_s']) / float(a['run_s']):.1f}x, "
               f"tool {float(c['tool_s']) / float(a['tool_s']):.1f}x, "
               f"bare {float(c['bare_s']) / float(a['bare_s']):.1f}x")  # fmt: skip
     return 0

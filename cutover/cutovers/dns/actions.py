@@ -4,6 +4,12 @@
 The run's folder keeps ``dns/snapshot/`` (the zones as they were before the first change,
 taken once and never overwritten, so a resumed run cannot lose them) and ``dns/changes.jsonl``
 (every change sent, without secrets). Every action prints one JSON object.
+
+The steps that plan changes (lower-ttl, restore-ttl, delegate, switch) read a primary's
+zone as the run's snapshot of it plus an IXFR since the snapshot's serial, as a secondary
+would: the cost of the changes made since, not of the zone (issue 7's 2x target on a
+10,000-RRset zone). The steps whose job is to compare or copy whole zones (snapshot,
+move-prepare, verify-move, rollback, verify-rollback) keep a full AXFR.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover.cutovers.dns import safety
-from cutover.cutovers.dns.confirm import send_confirmed
+from cutover.cutovers.dns.confirm import send_confirmed, since
 from cutover.cutovers.dns.plan import DnsPlan, ZoneInfo
 from cutover.cutovers.dns.rrsets import (
     Change,
@@ -25,8 +31,10 @@ from cutover.cutovers.dns.rrsets import (
     Zone,
     absolute,
     diff,
+    from_plain,
     parse_text,
     soa_serial,
+    to_plain,
     without_soa,
     zone_text,
 )
@@ -58,6 +66,8 @@ class Context:
     options: Options
     plan: DnsPlan = field(init=False)
     report: dict[str, Any] = field(default_factory=dict)
+    # the newest copy of each (server, zone) this process holds: read or confirmed
+    known: dict[tuple[str, str], Zone] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.plan = DnsPlan(self.inv)
@@ -72,6 +82,28 @@ class Context:
 
     def transfer(self, server: str, zone: ZoneInfo) -> Zone:
         return axfr(server, zone.name, self.key(zone.transfer_key))
+
+    def current(self, server: str, zone: ZoneInfo) -> Zone:
+        """The zone as ``server`` holds it now, for planning changes: the newest copy this
+        run has of it (confirmed by this step, or the snapshot for the old primary) plus
+        an IXFR since that copy's serial; a full AXFR when there is no copy, or when the
+        IXFR answer does not fit the copy (a serial the server no longer knows)."""
+        base = self.known.get((server, zone.name))
+        taken_from = self.snapshot_index().get(zone.name, {}).get("server")
+        if base is None and server == zone.primary.address and taken_from == zone.primary.name:
+            base = self.snapshot(zone.name)
+        data, how = None, "axfr"
+        if base is not None:
+            try:
+                data, how = since(server, zone.name, base, self.key(zone.transfer_key))
+            except TransferError:
+                data = None  # read it whole below; the AXFR's own error is the one to show
+        if data is None:
+            data = self.transfer(server, zone)
+        self.known[(server, zone.name)] = data
+        reads = self.report.setdefault("read", {})
+        reads[f"{zone.name}@{server}"] = how
+        return data
 
     def serves(self, server: str, zone: str) -> bool:
         return serves(server, zone)
@@ -106,6 +138,7 @@ class Context:
         item["changes"] += applied.changes
         item["messages"] += applied.messages
         item["read_back"] = applied.transfer
+        self.known[(server, zone.name)] = applied.zone
         if applied.besides:  # changed by someone else meanwhile: shown, not undone
             item.setdefault("changed_besides", []).extend(applied.besides[:10])
 
@@ -116,6 +149,11 @@ class Context:
         return self.dir / "snapshot"
 
     def snapshot(self, zone: str) -> Zone:
+        """The snapshot of ``zone``: from its JSON rows when the run wrote them (fast),
+        else from the master file (runs from before the rows existed)."""
+        rows = self.snapshot_dir / f"{zone}.json"
+        if rows.is_file():
+            return from_plain(json.loads(rows.read_text()))
         path = self.snapshot_dir / f"{zone}.zone"
         if not path.is_file():
             raise VerifyError(f"no snapshot of {zone} in {self.snapshot_dir}")
@@ -147,9 +185,14 @@ def snapshot(ctx: Context) -> None:
         if zone.name in index and path.is_file():
             continue  # taken before the first change: never replaced
         data = ctx.transfer(zone.primary.address, zone)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(zone_text(zone.name, data))
-        tmp.replace(path)
+        # the rows first: the master file is what marks the zone as taken
+        for target, text in (
+            (path.with_suffix(".json"), json.dumps(to_plain(data), ensure_ascii=False)),
+            (path, zone_text(zone.name, data)),
+        ):
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(target)
         index[zone.name] = {
             "server": zone.primary.name,
             "serial": soa_serial(data, zone.name),
@@ -163,10 +206,10 @@ def snapshot(ctx: Context) -> None:
 def lower_ttl(ctx: Context) -> None:
     old_ttl = 0
     for zone in ctx.plan.zones:
-        data = ctx.transfer(zone.primary.address, zone)
+        data = ctx.current(zone.primary.address, zone)
         keys = ctx.plan.lowered(zone, data, ctx.options.services)
         for server in ctx.primaries(zone):
-            current = data if server == zone.primary.address else ctx.transfer(server, zone)
+            current = data if server == zone.primary.address else ctx.current(server, zone)
             low = ctx.options.low_ttl
             changes = [
                 Change(zone.name, k[0], k[1], RRset(low, current[k].values), current[k])
@@ -184,7 +227,7 @@ def restore_ttl(ctx: Context) -> None:
     for zone in ctx.plan.zones:
         snap = ctx.snapshot(zone.name)
         for server in ctx.primaries(zone):
-            current = ctx.transfer(server, zone)
+            current = ctx.current(server, zone)
             keys = ctx.plan.lowered(zone, snap, ctx.options.services)
             changes = [
                 Change(zone.name, k[0], k[1], RRset(snap[k].ttl, current[k].values), current[k])
@@ -218,7 +261,7 @@ def delegate(ctx: Context) -> None:
     """Point the parent's delegation and the old servers' apex NS at the merged servers."""
     moving = ctx.plan.moving()
     for zone in moving:
-        data = ctx.transfer(zone.primary.address, zone)
+        data = ctx.current(zone.primary.address, zone)
         apex = absolute("@", zone.name)
         old = data.get((apex, "NS"))
         new = ctx.plan.merged_ns_rrset(old.ttl if old else 3600)
@@ -229,7 +272,7 @@ def delegate(ctx: Context) -> None:
     if parent is None:
         ctx.report["parent"] = "no parent server in this environment: ask the registry"
         return
-    pdata = ctx.transfer(parent.primary.address, parent)
+    pdata = ctx.current(parent.primary.address, parent)
     changes = [c for z in moving for c in ctx.plan.delegation(z, pdata)]
     safety.check(parent.name, pdata, changes, max_share=ctx.options.max_share,
                  force=ctx.options.force)  # fmt: skip
@@ -242,7 +285,7 @@ def switch(ctx: Context) -> None:
     todo: list[tuple[str, ZoneInfo, list[Change], Zone]] = []
     for zone in ctx.plan.zones:
         for server in ctx.primaries(zone):
-            data = ctx.transfer(server, zone)
+            data = ctx.current(server, zone)
             changes = ctx.plan.switch(zone.name, data, ctx.options.services)
             safety.check(zone.name, data, changes, max_share=ctx.options.max_share,
                          force=ctx.options.force)  # fmt: skip

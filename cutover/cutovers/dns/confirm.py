@@ -118,6 +118,7 @@ class Confirmed(Applied):
     transfer: str = ""  # how the zone was read back: ixfr, current or axfr
     confirm_seconds: float = 0.0
     besides: list[str] = field(default_factory=list)  # other RRsets changed meanwhile
+    zone: Zone = field(default_factory=dict, repr=False)  # the zone read back (SOA included)
 
 
 def send_confirmed(
@@ -152,4 +153,5 @@ def send_confirmed(
         transfer=how,
         confirm_seconds=time.monotonic() - started,
         besides=besides,
+        zone=now,
     )

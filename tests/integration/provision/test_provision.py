@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cutover.cutovers.dns.rrsets import Change
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -159,3 +161,48 @@ def test_no_secret_in_artifacts_or_logs(plab):
             text = path.read_text(errors="replace")
             leaks += [f"{path.relative_to(runs)}" for v in values if v in text]
     assert not leaks, sorted(set(leaks))[:10]
+
+
+def test_zone_read_as_snapshot_plus_ixfr_equals_an_axfr(plab, tmp_path, monkeypatch):
+    """The DNS steps plan from the run's snapshot plus an IXFR since its serial: on the
+    real BIND primary, after updates made since the snapshot, that read equals a full
+    AXFR; a snapshot the server's journal does not fit falls back to the AXFR."""
+    import dataclasses
+
+    from cutover.cutovers.dns.actions import Context, Options, snapshot
+    from cutover.cutovers.dns.rrsets import RRset, absolute, to_plain
+    from cutover.cutovers.dns.update import send
+    from cutover.inventory import load
+    from cutover.provision import env_dir
+
+    monkeypatch.setenv("CUTOVER_STATE_DIR", str(plab.state))
+    inv = load(plab.dir, "lab")
+    tsig = json.loads((env_dir(inv) / "secret-vars.json").read_text())["cutover_tsig"]
+    ctx = Context(inv, tmp_path / "run", tsig, Options())
+    snapshot(ctx)
+    zone = ctx.plan.zone(inv.target.domain)
+    server = zone.primary.address
+    added = [
+        Change(zone.name, absolute(f"ixfr-{i}", zone.name), "A", RRset(60, (f"198.19.0.{i}",)))
+        for i in range(1, 6)
+    ]
+    key = ctx.key("cutover")
+    send(server, zone.name, added, key)
+    try:
+        fresh = Context(inv, ctx.run_dir, tsig, Options())
+        read = fresh.current(server, zone)
+        assert fresh.report["read"][f"{zone.name}@{server}"] == "ixfr"
+        assert read == fresh.transfer(server, zone)
+        assert all(read[c.key] == c.new for c in added)
+        # a snapshot with a serial beyond the server's: its IXFR answer does not fit
+        snap = fresh.snapshot(zone.name)
+        soa_key = (absolute("@", zone.name), "SOA")
+        fields = snap[soa_key].values[0].split()
+        fields[2] = str(int(fields[2]) + 1000)
+        snap[soa_key] = dataclasses.replace(snap[soa_key], values=(" ".join(fields),))
+        (ctx.snapshot_dir / f"{zone.name}.json").write_text(json.dumps(to_plain(snap)))
+        stale = Context(inv, ctx.run_dir, tsig, Options())
+        assert stale.current(server, zone) == stale.transfer(server, zone)
+        assert stale.report["read"][f"{zone.name}@{server}"] == "axfr"
+    finally:
+        send(server, zone.name, [dataclasses.replace(c, new=None) for c in added], key)

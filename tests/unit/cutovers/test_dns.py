@@ -3,6 +3,7 @@ diff and restore, and the service-record switch computed from an inventory."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dns.tsig
@@ -16,7 +17,9 @@ from cutover.cutovers.dns.rrsets import (
     absolute,
     apply,
     diff,
+    from_plain,
     parse_text,
+    to_plain,
     without_soa,
     zone_text,
 )
@@ -105,6 +108,14 @@ def test_snapshot_text_round_trip_and_restore_diff() -> None:
     assert len(restore) == 5  # three added deleted, one re-added, one TTL put back
     assert without_soa(apply(changed, restore)) == without_soa(snap)
     assert all(c.type != "SOA" for c in restore)
+
+
+def test_snapshot_rows_load_to_what_the_master_file_parses_to() -> None:
+    snap = zone_with(5)
+    snap[(absolute("@", ZONE), "TXT")] = RRset.of(60, ['"v=spf1 mx -all"', '"Kon Tum"'])
+    snap[(absolute("_xmpp-client._tcp", ZONE), "SRV")] = RRset.of(60, [f"5 0 5222 srv.{ZONE}."])
+    rows = json.loads(json.dumps(to_plain(snap)))
+    assert from_plain(rows) == snap == parse_text(zone_text(ZONE, snap), ZONE)
 
 
 def test_switch_points_service_records_at_merged_hosts_and_is_idempotent() -> None:
