@@ -15,7 +15,7 @@ import os
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,21 +217,36 @@ class Journal:
 
     @classmethod
     def create(
-        cls, run_dir: Path, meta: dict[str, Any], *, redactor: Redactor | None = None
+        cls,
+        run_dir: Path,
+        meta: dict[str, Any],
+        *,
+        redactor: Redactor | None = None,
+        files: Mapping[str, Path] | None = None,
     ) -> Journal:
-        if (run_dir / JOURNAL_FILE).exists():
+        """A new run's journal with ``meta`` and its ``run.created`` event, and copies of
+        ``files`` (name in the run folder -> source) beside it.
+
+        Everything is written in a staging folder (``.<run id>.creating``) that is renamed
+        to the run folder at the end: an engine killed while creating leaves either no
+        run or a whole one, never a journal without its meta that could be neither
+        resumed nor created again."""
+        if run_dir.exists():
             raise JournalError(f"run {run_dir.name} already exists", hint="choose another --run-id")
         again = "start the run again"
         check_room(run_dir.parent, again, journal=run_dir / JOURNAL_FILE)
+        staging = run_dir.parent / f".{run_dir.name}.creating"
         try:
-            run_dir.mkdir(parents=True)
+            if staging.exists():  # a creation of this id killed before it was published
+                shutil.rmtree(staging)
+            staging.mkdir(parents=True)
         except OSError as exc:
             raise JournalError(
-                f"cannot create the run folder {run_dir}: {exc.strerror}",
+                f"cannot create the run folder {staging}: {exc.strerror}",
                 hint=_fix(run_dir.parent, str(exc), again),
             ) from exc
         try:
-            journal = cls(run_dir, redactor=redactor)
+            journal = cls(staging, redactor=redactor)
             try:
                 with journal._transaction() as db:
                     try:
@@ -243,15 +258,27 @@ class Journal:
                     except sqlite3.Error as exc:
                         raise journal.write_error(exc) from exc
                 journal.append("run.created", **meta)
-            except BaseException:
+            finally:
                 journal.close()
-                raise
+            for name, source in (files or {}).items():
+                try:
+                    shutil.copyfile(source, staging / name)
+                except OSError as exc:
+                    raise JournalError(
+                        f"cannot keep a copy of {source} in {run_dir}: {exc.strerror}"
+                    ) from exc
+            try:
+                staging.rename(run_dir)  # the run appears whole, or not at all
+            except OSError as exc:
+                raise JournalError(
+                    f"cannot create the run folder {run_dir}: {exc.strerror}"
+                ) from exc
         except JournalError as exc:
             # A run that could not even be recorded never existed: leave no half journal
             # behind for `history` or a later run with the same id to trip over.
-            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             raise JournalError(exc.message, hint=_fix(run_dir.parent, exc.message, again)) from exc
-        return journal
+        return cls(run_dir, redactor=redactor)
 
     @classmethod
     def open(cls, run_dir: Path, *, redactor: Redactor | None = None) -> Journal:
@@ -424,7 +451,9 @@ def list_runs(root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     """(run dir, meta) of every run under ``root``, oldest first."""
     if not root.is_dir():
         return
-    for run_dir in sorted(p for p in root.iterdir() if (p / JOURNAL_FILE).is_file()):
+    # a dot folder is a run still being created (or one whose creation was killed)
+    runs = (p for p in root.iterdir() if not p.name.startswith("."))
+    for run_dir in sorted(p for p in runs if (p / JOURNAL_FILE).is_file()):
         journal = Journal(run_dir)
         try:
             yield run_dir, journal.meta()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -165,15 +164,12 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
         "steps": {sid: step.kind for sid, step in plan.steps.items()},
         "pid": os.getpid(),
     }
-    journal = Journal.create(run_dir, meta, redactor=Redactor(_secrets(plan).values()))
-    try:
-        shutil.copyfile(plan.path, run_dir / "plan.yml")  # the plan as run, for the record
-    except OSError as exc:
-        journal.close()
-        raise JournalError(
-            f"cannot keep a copy of the plan in {run_dir}: {exc.strerror}",
-            hint=f"free space there, then `cutover resume {run_id}`",
-        ) from exc
+    journal = Journal.create(
+        run_dir,
+        meta,
+        redactor=Redactor(_secrets(plan).values()),
+        files={"plan.yml": plan.path},  # the plan as run, for the record
+    )
     return Engine(plan, journal, runs_dir=runs_dir, **kw)
 
 
