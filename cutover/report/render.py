@@ -35,11 +35,12 @@ def duration(seconds: float | None) -> str:
 
 
 def _span(report: Rehearsal) -> float:
+    """The time axis covers what happened: a plan's estimates (minutes of presync for a
+    lab's seconds) would otherwise squeeze every real bar into a sliver. A planned bar
+    that goes beyond is cut at the edge and marked open."""
     ends = [report.wall_s]
     for s in report.steps:
         ends += [x for x in (s.end_s, s.rollback_end_s) if x is not None]
-        if s.start_s is not None and s.planned_s:
-            ends.append(s.start_s + s.planned_s)
     return max(max(ends), 1.0)
 
 
@@ -67,12 +68,16 @@ def timeline_svg(report: Rehearsal, lang: str) -> str:
         y = i * ROW_H + 4
         rows.append(f'<text x="4" y="{y + 13}" class="label">{escape(step.id)}</text>')
         if step.start_s is not None and step.planned_s:
-            x0, x1 = _x(step.start_s, span), _x(step.start_s + step.planned_s, span)
+            end = min(step.start_s + step.planned_s, span)
+            x0, x1 = _x(step.start_s, span), _x(end, span)
+            cut = step.start_s + step.planned_s > span
             rows.append(
                 f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="16" '
-                f'class="planned"><title>{t("planned", lang)}: '
+                f'class="planned{" cut" if cut else ""}"><title>{t("planned", lang)}: '
                 f"{escape(duration(step.planned_s))}</title></rect>"
             )
+            if cut:  # open end: the estimate runs past the chart
+                rows.append(f'<text x="{x1 + 2:.1f}" y="{y + 13}" class="tick">…</text>')
         if step.start_s is not None:
             end = step.end_s if step.end_s is not None else step.start_s
             x0, x1 = _x(step.start_s, span), _x(end, span)

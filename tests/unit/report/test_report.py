@@ -105,3 +105,16 @@ def test_json_twin_has_the_figures(tmp_path: Path) -> None:
 )
 def test_duration(seconds: float | None, text: str) -> None:
     assert duration(seconds) == text
+
+
+def test_the_time_axis_covers_the_run_and_cuts_longer_estimates() -> None:
+    from cutover.report.render import timeline_svg
+
+    report = sample()
+    report.steps[0] = StepTiming(
+        "mail.presync", "playbook", None, None, "succeeded", 600.0, 0.0, 5.0
+    )
+    svg = timeline_svg(report, "en")
+    assert ">1 min 40 s</text>" in svg  # the last tick is the run's 100 s, not the 600 s estimate
+    assert svg.count('class="planned cut"') == 1  # 600 s planned from 0 s: cut at 100 s
+    assert svg.count('class="planned"') == 1  # the other step's 20 s estimate fits
