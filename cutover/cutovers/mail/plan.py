@@ -35,7 +35,7 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
     merged = inv.hosts_for(MERGED, Service.MAIL)
     if not merged:
         return {"endpoint": None, "hosts": {}}
-    endpoint = Endpoint(merged[0].fqdn)
+    endpoint = Endpoint(str(merged[0].address))
     by_province: dict[str, list[str]] = {}
     for m in mappings(inv):
         by_province.setdefault(m.province, []).append(m.old)
@@ -53,12 +53,7 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
             }
             break  # one server per province holds its mailboxes
     return {
-        "endpoint": {
-            "host": merged[0].name,
-            "name": endpoint.host,
-            "address": str(merged[0].address),
-            "port": endpoint.port,
-        },
+        "endpoint": {"host": merged[0].name, "address": endpoint.address, "port": endpoint.port},
         "direction": direction,
         "hosts": hosts,
     }

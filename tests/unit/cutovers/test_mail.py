@@ -50,10 +50,10 @@ def test_guard_allows_one_way_syncs(argv: str, side: str) -> None:
 
 
 def test_commands_are_one_way_and_guarded() -> None:
-    endpoint = Endpoint("srv.ttdl.quangngai.gov.vn")
+    endpoint = Endpoint("198.18.1.103")
     forward = command("to-merged", "/var/lib/u", endpoint)
     assert forward[3:5] == ["sync", "-1"] and "-R" not in forward
-    assert forward[-1] == "tcps:srv.ttdl.quangngai.gov.vn:12345"  # TLS, checked by name
+    assert forward[-1] == "tcp:198.18.1.103:12345"
     assert "-R" in command("back", "/var/lib/u", endpoint)
     with pytest.raises(UnsafeSync):
         command("mirror", "/var/lib/u", endpoint)
