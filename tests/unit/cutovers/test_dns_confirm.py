@@ -10,7 +10,7 @@ import dns.rrset
 import dns.zone
 import pytest
 
-from cutover.cutovers.dns.confirm import Record, problems, replay
+from cutover.cutovers.dns.confirm import Record, problems, replay, touched
 from cutover.cutovers.dns.rrsets import Change, RRset, absolute, apply, parse_text
 from cutover.cutovers.dns.transfer import TransferError, records, zone_of
 
@@ -132,3 +132,28 @@ def test_transfer_records_read_as_dns_zone_reads_them() -> None:
     assert zone_of(records([wire], ZONE), ZONE) == parse_text(text, ZONE)
     with pytest.raises(TransferError):
         zone_of([soa(7), soa(7)], ZONE)  # no NS at the apex
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        incremental(),
+        [*incremental()[:-3], soa(9), (absolute("other", ZONE), "TXT", 60, '"x"'), soa(9)],
+        [soa(7)],
+    ],
+    ids=["as-planned", "missing-and-besides", "unchanged"],
+)
+def test_comparing_only_what_the_ixfr_touched_finds_what_the_full_comparison_finds(
+    answer: list[Record],
+) -> None:
+    zone = before()
+    for i in range(500):  # RRsets the answer does not touch: skipped, not compared
+        zone[(absolute(f"h{i}", ZONE), "A")] = RRset.of(60, [f"198.18.1.{i % 250 + 1}"])
+    now, _ = replay(zone, ZONE, answer)
+    only = touched(answer, ZONE)
+    assert only is not None and len(only) <= 4
+    assert problems(ZONE, zone, changes(), now, only=only) == problems(ZONE, zone, changes(), now)
+
+
+def test_a_whole_zone_answer_touches_everything() -> None:
+    assert touched([soa(9), (APEX, "NS", 60, "ns1.kontum.gov.vn."), soa(9)], ZONE) is None
