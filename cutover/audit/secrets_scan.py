@@ -1,7 +1,7 @@
 """Find secret values in what a run wrote: logs, journal, artifacts, report.
 
 :func:`lab_secrets` collects every secret a merger environment's provisioning and lab
-generated (TSIG keys, mailbox and XMPP passwords and their hashes, the dsync SSH key,
+generated (TSIG keys, mailbox and XMPP passwords and their hashes, the doveadm password,
 the Pulumi passphrase, private keys of the lab CA, the sites and the lab's SSH key);
 :func:`scan_run` looks for them under a folder, binary-safe, inside SQLite databases
 (cells, including what is still in the WAL), tarballs, gzip and zip members, and in the
@@ -332,9 +332,8 @@ def _as_secrets(values: Iterable[str | Secret]) -> Iterator[Secret]:
 
 def lab_secret_items(merger_dir: Path, env: str, *, state: Path | None = None) -> list[Secret]:
     """Every secret generated for ``env`` of the merger in ``merger_dir``, labelled:
-    provisioning (``<state>/provision/<merger>-<env>/``: secrets.json, dsync_ed25519,
-    pki/*.key, and the doveadm-password of earlier versions), the lab's SSH key
-    (``<state>/labs/<lab>/``) and the Pulumi passphrase."""
+    provisioning (``<state>/provision/<merger>-<env>/``: secrets.json, doveadm-password,
+    pki/*.key), the lab's SSH key (``<state>/labs/<lab>/``) and the Pulumi passphrase."""
     root = state if state is not None else paths.state_dir()
     found: list[Secret] = []
     provision = root / "provision" / f"{merger_dir.name}-{env}"
@@ -355,7 +354,6 @@ def lab_secret_items(merger_dir: Path, env: str, *, state: Path | None = None) -
         _text_file(found, provision / name, name)
     _text_file(found, root / "pulumi-passphrase", "pulumi-passphrase")
     keys = sorted((provision / "pki").glob("*.key"))
-    keys.append(provision / "dsync_ed25519")  # the old servers' SSH key for the mail sync
     lab = _lab_name(merger_dir, env)
     if lab:
         keys.append(root / "labs" / lab / "id_ed25519")
@@ -400,8 +398,6 @@ def lab_secrets(merger_dir: Path, env: str, *, state: Path | None = None) -> lis
         if path.is_file():
             values.append(path.read_text(encoding="utf-8").strip())
     keys = sorted((provision / "pki").glob("*.key"))
-    keys.append(provision / "dsync_ed25519")
-    keys.append(provision / "dsync_ed25519")  # the old servers' SSH key for the mail sync
     lab = _lab_name(merger_dir, env)
     if lab:
         keys.append(root / "labs" / lab / "id_ed25519")

@@ -4,15 +4,13 @@ keeps mail on the old servers.
 The old servers run the commands (``doveadm sync``) against a dsync endpoint on the merged
 server: a standalone Dovecot instance (own base_dir, state_dir and instance_name) whose
 userdb knows every *old* address and points it at the *new* mailbox, so the same user name
-works on both ends. They reach it over SSH (``remote:``, Dovecot's ``dsync_remote_cmd``)
-with a key the merged server lets run only ``doveadm dsync-server`` against the endpoint:
-the mail crosses the network between provinces encrypted. Directions:
+works on both ends. Directions:
 
-``to-merged``  ``doveadm sync -1 -u OLD remote:MERGED``: old -> merged, one-way, and
-               nothing that exists only on the merged server (mail delivered there
-               already) is removed.
-``back``       ``doveadm sync -1 -R -u OLD remote:MERGED``: merged -> old after a
-               rollback, again without removing anything.
+``to-merged``  ``doveadm sync -1 -u OLD tcp:MERGED``: old -> merged, one-way, and nothing
+               that exists only on the merged server (mail delivered there already) is
+               removed.
+``back``       ``doveadm sync -1 -R -u OLD tcp:MERGED``: merged -> old after a rollback,
+               again without removing anything.
 
 ``doveadm backup`` makes its destination a mirror of its source: run without ``-R`` from
 the merged server against an old one (or with ``-R`` on an old server) it DELETES mail on
@@ -29,6 +27,7 @@ from cutover.errors import CutoverError
 
 DIRECTIONS = ("to-merged", "back")
 CLIENT_CONFIG = "/etc/dovecot/cutover-dsync-client.conf"
+ENDPOINT_PORT = 12345
 
 
 class UnsafeSync(CutoverError):
@@ -68,11 +67,12 @@ def assert_safe(argv: Sequence[str], runs_on: str) -> None:
 
 @dataclass(frozen=True)
 class Endpoint:
-    address: str  # of the merged mail server, reached over SSH
+    address: str
+    port: int = ENDPOINT_PORT
 
     @property
     def location(self) -> str:
-        return f"remote:{self.address}"
+        return f"tcp:{self.address}:{self.port}"
 
 
 def command(direction: str, users_file: str, endpoint: Endpoint) -> list[str]:

@@ -46,7 +46,6 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
             parts = chunks(users, parallel)
             files = {f"{CHUNK_DIR}/{direction}-{i}.users": part for i, part in enumerate(parts)}
             hosts[h.name] = {
-                "address": str(h.address),
                 "users": len(users),
                 "files": [{"path": k, "content": "\n".join(v) + "\n"} for k, v in files.items()],
                 "commands": [command(direction, path, endpoint) for path in files],
@@ -54,7 +53,7 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
             }
             break  # one server per province holds its mailboxes
     return {
-        "endpoint": {"host": merged[0].name, "address": endpoint.address},
+        "endpoint": {"host": merged[0].name, "address": endpoint.address, "port": endpoint.port},
         "direction": direction,
         "hosts": hosts,
     }
