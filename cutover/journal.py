@@ -61,9 +61,16 @@ CREATE TABLE IF NOT EXISTS steps (
 STEP_TRANSITIONS = {
     "step.started": "running",
     "step.action_succeeded": "action_done",
+    # A resume re-runs only the verification of a step whose action completed. The step
+    # stays action_done through it: a kill during that verification must not make the
+    # completed action look in doubt (and so run twice on `--assume STEP=redo`).
+    "step.verify_started": "action_done",
     "step.succeeded": "succeeded",
     "step.failed": "failed",
     "step.rollback_started": "rolling_back",
+    # the same for rollbacks: a completed rollback action is never run again by a resume
+    "step.rollback_action_succeeded": "rollback_action_done",
+    "step.rollback_verify_started": "rollback_action_done",
     "step.rolled_back": "rolled_back",
     "step.rollback_failed": "rollback_failed",
     # not attempted: a step that needs it failed to roll back (a later rollback retries it)

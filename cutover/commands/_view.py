@@ -62,6 +62,8 @@ class Progress:
                 return f"[bold]run {d['run']}: {kind.split('.')[1].replace('_', ' ')}[/bold]"
             case "step.started":
                 return f"[cyan]> {step}[/cyan] ({d.get('step_kind')}, {d.get('owner')})"
+            case "step.verify_started":
+                return f"[cyan]> {step}[/cyan] verifying again: {msg}"
             case "step.succeeded":
                 return f"[green]ok {step}[/green]"
             case "step.failed":
@@ -70,6 +72,8 @@ class Progress:
                 return f"[yellow]retry {step}[/yellow] after attempt {d.get('attempt')}: {msg}"
             case "step.rollback_started":
                 return f"[yellow]rolling back {step}[/yellow]"
+            case "step.rollback_verify_started":
+                return f"[yellow]verifying the rollback of {step} again[/yellow]: {msg}"
             case "step.rolled_back":
                 return f"[yellow]rolled back {step}[/yellow]"
             case "step.rollback_failed":

@@ -186,7 +186,8 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option(
                 "--assume",
-                help="STEP=done|redo for a step that was in flight at a crash.",
+                help="STEP=done|redo for a step in doubt after a crash: done, its action "
+                "completed (the step is verified); redo, run its action again.",
             ),
         ] = None,
         runs: RunsDirOpt = None,
@@ -199,7 +200,8 @@ def register(app: typer.Typer) -> None:
             if choice not in ("done", "redo"):
                 raise ConfigError(
                     f"--assume {item!r}: write STEP=done or STEP=redo",
-                    hint="done: the step's action completed; redo: run it again",
+                    hint="done: the step's action completed (it is verified next); "
+                    "redo: run its action again",
                 )
             choices[step] = choice
         from cutover.engine import open_run

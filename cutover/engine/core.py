@@ -2,10 +2,13 @@
 
 Order of business for each state change: journal it durably, then act on it. So after a
 crash the journal says exactly what was decided: steps that succeeded are never re-run;
-a step caught between ``step.started`` and its end is "in doubt" and is re-run only if it
-is idempotent or changes nothing (checks, gates, waits, read-only playbooks), or the
-operator says so with ``--assume``; a step whose action had completed re-runs only its
-verification.
+a step caught between ``step.started`` and ``step.action_succeeded`` is "in doubt" and is
+re-run only if it is idempotent or changes nothing (checks, gates, waits, read-only
+playbooks), or the operator says so with ``--assume``; a step whose action had completed
+re-runs only its verification (``step.verify_started``), however often the run is killed
+during it, and no answer of the operator runs that action again. Rollbacks likewise: a
+rollback whose action completed (``step.rollback_action_succeeded``) re-runs only its
+verification. A run that was failing or rolling back when it stopped goes on rolling back.
 
 On a failed action or verification the engine stops starting steps, lets running steps
 finish, then rolls back every step whose forward action completed, newest first (which is
@@ -40,7 +43,7 @@ from cutover.inventory.loader import ENVIRONMENTS
 from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal
 from cutover.plan import LoadedPlan, graph, load_plan
 from cutover.plan.durations import format_duration
-from cutover.plan.model import CheckStep, GateStep, PlaybookStep, WaitStep
+from cutover.plan.model import CheckStep, GateStep, PlaybookStep, StackStep, WaitStep
 from cutover.probes import DnsQuery
 from cutover.redact import Redactor
 
@@ -335,8 +338,11 @@ class Engine:
         lock = self._lock()
         try:
             self._stop_orphans()
-            if state in ("rolling_back", "stopping") and self._failed_steps():
+            if self._was_rolling_back(state):
                 return self._finish(lock, self._rollback_all())
+            if self.check_mode and self._failed_steps():  # killed before run.failed
+                self.record("run.failed", reason="a step failed in check mode")
+                return self._finish(lock, "failed")
             self._resolve_in_doubt(assume or {})
             if state in ("created", "waiting"):
                 if not self._wait_for_start():
@@ -429,6 +435,19 @@ class Engine:
     def _failed_steps(self) -> list[str]:
         return [s for s, r in self.journal.steps().items() if r.state == "failed"]
 
+    def _was_rolling_back(self, state: str) -> bool:
+        """The stopped run had decided to roll back: a step failed (whether or not the
+        decision was journaled before the kill), the operator or the window policy chose
+        it, or the rollback had begun (also one `cutover rollback` started)."""
+        if self.check_mode:
+            return False  # nothing changed, nothing to roll back
+        if state == "rolling_back" or self._failed_steps():
+            return True
+        if state != "stopping":
+            return False
+        stopping = self.journal.events(kind="run.stopping")
+        return bool(stopping) and stopping[-1].data.get("decision") == "rollback"
+
     def _resolve_in_doubt(self, assume: Mapping[str, str]) -> None:
         unknown = [s for s in assume if s not in self.plan.steps]
         if unknown:
@@ -437,15 +456,24 @@ class Engine:
         # refused resume changes nothing, so the operator's next resume sees the same run.
         decisions: list[tuple[str, str, str]] = []  # (step, event kind, message)
         blocked: list[str] = []
+        completed: list[str] = []  # asked to redo an action the journal knows completed
         for sid, rec in self.journal.steps().items():
             if rec.state not in ("running", "action_done") or sid not in self.plan.steps:
                 continue
             step = self.plan.steps[sid]
             choice = assume.get(sid)
+            if rec.action_done:
+                # the action completed: the step re-runs only its verification, and only
+                # an explicit reset could run the action again; a resume never does
+                if choice == "redo":
+                    completed.append(sid)
+                continue
             if choice == "done":
-                decisions.append((sid, "step.succeeded", "assumed done"))
-            elif rec.state == "action_done":
-                continue  # the action completed; the step re-runs only its verification
+                if isinstance(step, PlaybookStep | StackStep):
+                    # the operator vouches for the action, not for its verification
+                    decisions.append((sid, "step.action_succeeded", "action assumed done"))
+                else:
+                    decisions.append((sid, "step.succeeded", "assumed done"))
             elif choice == "redo" or step.idempotent or _changes_nothing(step):
                 why = (
                     "operator"
@@ -457,6 +485,14 @@ class Engine:
                 decisions.append((sid, "step.reset", f"in doubt after a crash; re-run ({why})"))
             else:
                 blocked.append(sid)
+        if completed:
+            names = ", ".join(completed)
+            raise EngineError(
+                f"step(s) {names} completed their action before the run stopped (journaled); "
+                "a resume only verifies them again and never repeats that action",
+                hint=f"drop `--assume {completed[0]}=redo`; to undo the step, "
+                f"`cutover rollback {self.run_id}`",
+            )
         if blocked:
             names = ", ".join(blocked)
             raise EngineError(
@@ -466,10 +502,10 @@ class Engine:
                 "(or =redo) for each",
             )
         for sid, kind, message in decisions:
-            if kind == "step.succeeded":
-                self.record(kind, sid, assumed_by="operator", message=message)
-            else:
+            if kind == "step.reset":
                 self.record(kind, sid, message=message)
+            else:
+                self.record(kind, sid, assumed_by="operator", message=message)
 
     def _wait_for_start(self) -> bool:
         window = self.plan.model.window
@@ -583,13 +619,23 @@ class Engine:
                         failure = sid
                         self.stopping.set()
                         break
-                    self.record(
-                        "step.started",
-                        sid,
-                        step_kind=step.kind,
-                        owner=self.plan.owner(step),
-                        approver=self.plan.approver(step),
-                    )
+                    record = self.journal.steps().get(sid)
+                    if record is not None and record.action_done:
+                        # resumed past its action: verify only, and stay action_done
+                        self.record(
+                            "step.verify_started",
+                            sid,
+                            step_kind=step.kind,
+                            message="its action completed before the run stopped",
+                        )
+                    else:
+                        self.record(
+                            "step.started",
+                            sid,
+                            step_kind=step.kind,
+                            owner=self.plan.owner(step),
+                            approver=self.plan.approver(step),
+                        )
                     running[pool.submit(self._run_step, sid)] = sid
             if not running:
                 break
@@ -670,8 +716,18 @@ class Engine:
             if sid in blocked:
                 self.record("step.rollback_blocked", sid, message=blocked[sid])
                 continue
-            self.record("step.rollback_started", sid)
-            if not kinds.rollback(self, sid):
+            if records[sid].state == "rollback_action_done":
+                # resumed past its rollback action: verify the rollback only
+                self.record(
+                    "step.rollback_verify_started",
+                    sid,
+                    message="its rollback action completed before the run stopped",
+                )
+            else:
+                self.record("step.rollback_started", sid)
+            if not kinds.rollback(
+                self, sid, action_done=records[sid].state == "rollback_action_done"
+            ):
                 failed.append(sid)
                 for ancestor in graph.ancestors(needs, sid):
                     blocked.setdefault(

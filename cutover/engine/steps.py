@@ -36,13 +36,16 @@ def forward(engine: Engine, sid: str) -> bool:
     raise EngineError(f"step '{sid}': unknown kind")  # pragma: no cover - model forbids it
 
 
-def rollback(engine: Engine, sid: str) -> bool:
+def rollback(engine: Engine, sid: str, *, action_done: bool = False) -> bool:
+    """Undo the step; with ``action_done`` (journaled before a crash) only verify that."""
     step = engine.plan.steps[sid]
     if isinstance(step, PlaybookStep) and step.rollback:
-        result = engine.playbook(step, step.rollback, "rollback")
-        if not result.ok:
-            engine.record("step.rollback_failed", sid, message=f"rollback {result.summary()}")
-            return False
+        if not action_done:
+            result = engine.playbook(step, step.rollback, "rollback")
+            if not result.ok:
+                engine.record("step.rollback_failed", sid, message=f"rollback {result.summary()}")
+                return False
+            engine.record("step.rollback_action_succeeded", sid)
         if step.verify_rollback and not engine.check_mode:
             result = engine.playbook(step, step.verify_rollback, "verify-rollback")
             if not result.ok:
@@ -52,6 +55,8 @@ def rollback(engine: Engine, sid: str) -> bool:
                 return False
         return True
     if isinstance(step, StackStep):
+        if action_done:
+            return True  # the previous config is back; a stack step has no rollback check
         prepared = engine.journal.events(step=sid, kind="step.prepared")
         if not prepared:
             engine.record("step.rollback_failed", sid, message="previous config not journaled")
@@ -69,6 +74,7 @@ def rollback(engine: Engine, sid: str) -> bool:
         except CutoverError as exc:
             engine.record("step.rollback_failed", sid, message=exc.one_line())
             return False
+        engine.record("step.rollback_action_succeeded", sid)
         return True
     return True  # checks, gates and waits change nothing
 

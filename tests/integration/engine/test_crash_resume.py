@@ -100,6 +100,62 @@ def test_kill_during_rollback_then_resume_finishes_the_rollback(lab) -> None:
     assert lab.log().index("second rollback") < lab.log().index("first rollback")
 
 
+@pytest.mark.exactly_once
+def test_kill_during_the_re_verification_keeps_the_action_done(lab) -> None:
+    # the sequence a clean-clone CI found: the action completed, a kill before its
+    # verification, a kill again during the resume's verification; the second resume
+    # must still know the action completed (it never asks, and refuses a redo)
+    plan = lab.plan(PLAN)
+    first = lab.cli(
+        "run",
+        str(plan),
+        "--env",
+        "lab",
+        "--run-id",
+        "rv",
+        CUTOVER_TEST_KILL_AT="second:action-done",
+    )
+    assert first.returncode == -signal.SIGKILL, first.stderr
+    second = lab.cli("resume", "rv", CUTOVER_TEST_KILL_AT="second:verify-started")
+    assert second.returncode == -signal.SIGKILL, second.stderr
+    redo = lab.cli("resume", "rv", "--assume", "second=redo")
+    assert redo.returncode == 1
+    assert "second completed their action before the run stopped" in redo.stderr
+    resumed = lab.cli("resume", "rv")
+    assert resumed.returncode == 0, resumed.stderr
+    assert lab.count("second action") == 1
+    assert lab.count("second verify") == 1  # both kills came before the playbook ran
+    journal = Journal.open(lab.runs / "rv")
+    try:
+        assert len(journal.events(step="second", kind="step.action_succeeded")) == 1
+        assert journal.events(kind="step.reset") == []
+        assert journal.state() == "succeeded"
+    finally:
+        journal.close()
+
+
+@pytest.mark.exactly_once
+def test_kill_during_the_rollback_verification_keeps_the_rollback_done(lab) -> None:
+    plan = lab.plan(PLAN.replace('    - command: ["true"]', '    - command: ["false"]'))
+    first = lab.cli(
+        "run",
+        str(plan),
+        "--env",
+        "lab",
+        "--run-id",
+        "rbv",
+        CUTOVER_TEST_KILL_AT="second:rollback-action-done",
+    )
+    assert first.returncode == -signal.SIGKILL, first.stderr
+    second = lab.cli("resume", "rbv", CUTOVER_TEST_KILL_AT="second:rollback-verify-started")
+    assert second.returncode == -signal.SIGKILL, second.stderr
+    resumed = lab.cli("resume", "rbv")
+    assert resumed.returncode == 1  # it ends rolled back
+    assert "ended rolled_back" in resumed.stderr
+    assert lab.count("second rollback") == 1
+    assert lab.count("first rollback") == 1
+
+
 def test_read_only_step_in_flight_is_re_run_without_asking(lab) -> None:
     # a read-only playbook changes nothing, so re-running it cannot apply anything twice
     plan = lab.plan(
