@@ -127,9 +127,11 @@ class FaultLab:
 
     # --- the engine as a process group ---------------------------------------------------
 
-    def spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, *args: str, log: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """``cutover ARGS`` in its own process group (so a kill takes its playbooks with
-        it), output appended to ``log`` in the lab's tmp folder."""
+        it), output appended to ``log`` in the lab's tmp folder; ``env`` adds variables."""
         with (self.tmp / log).open("ab") as out:
             out.write(f"\n$ cutover {' '.join(args)}\n".encode())
             out.flush()
@@ -137,7 +139,7 @@ class FaultLab:
                 [sys.executable, "-m", "cutover.cli", *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=self.kit.env,
+                env={**self.kit.env, **(env or {})},
                 cwd=ROOT,
                 start_new_session=True,
             )

@@ -18,6 +18,12 @@ the cutover playbooks converge on their target state (DNS changes are computed a
 the live zones, routing tables are rewritten whole, dsync is one-way, backups are taken
 once per run).
 
+Besides the random kills, one fixed sequence is always in: the engine kills itself
+(CUTOVER_TEST_KILL_AT) right after ``portal.switch``'s forward action is journaled, and
+the resumed engine again as it starts that step's re-verification, the sequence that once
+made the action run twice (issue "Exactly once"). The seed, every kill point and every
+operator answer are in each failure message.
+
 Afterwards: the run succeeded; by the journal, each step succeeded once and each
 playbook's forward action completed once (``step.action_succeeded``), and a step was
 re-run only after a reset the rules allow; by the side effects, each step has exactly one
@@ -31,6 +37,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -53,6 +60,8 @@ KILLS = 6
 # machine: the kills land anywhere from the first steps to the last, not all early.
 SPAN_S = (5.0, 420.0)
 RUN_TIMEOUT_S = 2400.0
+# the fixed sequence: each engine process carries the next hook until it fires
+HOOKS = ["portal.switch:action-done", "portal.switch:verify-started"]
 
 
 def _seed() -> int:
@@ -90,9 +99,15 @@ def _event_count(lab: FaultLab) -> int:
         journal.close()
 
 
-def _resume(lab: FaultLab, decisions: list[tuple[str, str]]) -> subprocess.Popen[bytes]:
+def _hook(hooks: list[str]) -> dict[str, str]:
+    return {"CUTOVER_TEST_KILL_AT": hooks[0]} if hooks else {}
+
+
+def _resume(
+    lab: FaultLab, decisions: list[tuple[str, str]], hooks: list[str]
+) -> subprocess.Popen[bytes]:
     if lab.journal(RUN) is None:  # killed before the run was even journaled: start again
-        return _start(lab)
+        return _start(lab, hooks)
     assume: list[str] = []
     blocked = _in_doubt_not_rerunnable(lab)
     if blocked:
@@ -106,12 +121,24 @@ def _resume(lab: FaultLab, decisions: list[tuple[str, str]]) -> subprocess.Popen
             )
             assume += ["--assume", f"{sid}=redo"]
             decisions.append((sid, "redo"))
-    return lab.spawn("resume", RUN, *assume, log=LOG)
+    return lab.spawn("resume", RUN, *assume, log=LOG, env=_hook(hooks))
 
 
-def _start(lab: FaultLab) -> subprocess.Popen[bytes]:
+def _start(lab: FaultLab, hooks: list[str]) -> subprocess.Popen[bytes]:
     plan = str(lab.plan("cutover.yml"))
-    return lab.spawn("run", plan, "--env", "lab", "--auto-approve", "--run-id", RUN, log=LOG)
+    return lab.spawn(
+        "run", plan, "--env", "lab", "--auto-approve", "--run-id", RUN, log=LOG, env=_hook(hooks)
+    )
+
+
+def _in_flight(lab: FaultLab) -> list[str]:
+    journal = lab.journal(RUN)
+    if journal is None:
+        return []
+    try:
+        return [s for s, r in journal.steps().items() if r.state in ("running", "action_done")]
+    finally:
+        journal.close()
 
 
 def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: FaultLab) -> None:
@@ -119,53 +146,56 @@ def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: Fault
     seed = _seed()
     rng = random.Random(seed)
     print(f"kill-resume seed {seed} (CUTOVER_FAULT_SEED={seed} repeats the kill points)")
-    kills: list[tuple[float, list[str]]] = []
+    kills: list[tuple[float | str, list[str]]] = []  # (seconds or hook point, in flight)
     decisions: list[tuple[str, str]] = []
+    hooks = list(HOOKS)
     prober = lab.prober()
     prober.start()
     try:
         points = sorted(rng.uniform(*SPAN_S) for _ in range(KILLS))
         gaps = [round(b - a, 1) for a, b in zip([0.0, *points], points, strict=False)]
-        proc = _start(lab)
+        proc = _start(lab, hooks)
         deadline = time.monotonic() + RUN_TIMEOUT_S
-        while True:
-            if len(kills) < KILLS:
-                point = gaps[len(kills)]
-                try:
-                    proc.wait(timeout=point)
-                except subprocess.TimeoutExpired:
-                    journal = lab.journal(RUN)
-                    running = []
-                    if journal is not None:
-                        running = [
-                            s
-                            for s, r in journal.steps().items()
-                            if r.state in ("running", "action_done")
-                        ]
-                        journal.close()
-                    lab.kill(proc)
-                    kills.append((round(point, 1), running))
-                    proc = _resume(lab, decisions)
+        random_kills = 0
+        while time.monotonic() < deadline:
+            timeout = gaps[random_kills] if random_kills < KILLS else 30.0
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                if random_kills == KILLS:
                     continue
-            else:
-                proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+                running = _in_flight(lab)
+                if proc.poll() is None:  # else its hook fired meanwhile: handled below
+                    lab.kill(proc)
+                    random_kills += 1
+                    kills.append((round(timeout, 1), running))
+                    proc = _resume(lab, decisions, hooks)
+                    continue
+            if proc.returncode == -signal.SIGKILL and hooks:  # the engine killed itself
+                kills.append((hooks.pop(0), _in_flight(lab)))
+                proc = _resume(lab, decisions, hooks)
+                continue
             break
         time.sleep(10)  # the last probe messages land
     finally:
         prober.stop()
         for running in lab.procs:
             lab.kill(running)
-    print(f"kills (engine seconds since the previous start, steps in flight): {kills}")
-    print(f"operator decisions for in-doubt steps: {decisions}")
+    where = (
+        f"seed {seed} (CUTOVER_FAULT_SEED={seed} repeats it); kills (engine seconds since "
+        f"the previous start or hook point, steps in flight): {kills}; operator: {decisions}"
+    )
+    print(where)
     assert kills, "the run ended before the first kill"
+    assert hooks == [], f"the fixed sequence did not happen: {hooks} left; {where}"
     output = lab.output(LOG)
-    assert proc.returncode == 0, output[-4000:]
+    assert proc.returncode == 0, f"{output[-4000:]}\n{where}"
 
     plan = lab.loaded("cutover.yml")
     journal = lab.journal(RUN)
     assert journal is not None
     try:
-        assert journal.state() == "succeeded"
+        assert journal.state() == "succeeded", where
         steps = journal.steps()
         succeeded = step_events(journal, "step.succeeded")
         completed = step_events(journal, "step.action_succeeded")
@@ -173,32 +203,34 @@ def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: Fault
         resets = journal.events(kind="step.reset")
     finally:
         journal.close()
-    assert {s: r.state for s, r in steps.items()} == dict.fromkeys(plan.steps, "succeeded")
-    assert succeeded == dict.fromkeys(plan.steps, 1)
+    assert {s: r.state for s, r in steps.items()} == dict.fromkeys(plan.steps, "succeeded"), where
+    assert succeeded == dict.fromkeys(plan.steps, 1), where
     playbooks = [s for s, step in plan.steps.items() if isinstance(step, PlaybookStep)]
-    assert {s: completed.get(s, 0) for s in playbooks} == dict.fromkeys(playbooks, 1)
+    twice = {s: n for s in playbooks if (n := completed.get(s, 0)) != 1}
+    assert twice == {}, f"forward actions completed (want 1 each): {twice}; {where}"
     # a step started again only after a reset its kind, its plan or the operator allows
     redone = {s for s, _ in decisions}
     reset_count = Counter(e.step for e in resets)
     for event in resets:
         step = plan.steps[str(event.step)]
         allowed = step.idempotent or changes_nothing(step) or event.step in redone
-        assert allowed, (event.step, event.data)
+        assert allowed, (event.step, event.data, where)
     for sid, step in plan.steps.items():
         if not isinstance(step, PlaybookStep):
             continue
         runs = list(action_dirs(lab.run_dir(RUN), sid))
         successful = [pdd for pdd, status in runs if status == "successful"]
         # side effects: one forward playbook run completed; any other was killed mid-way
-        assert len(successful) == 1, (sid, runs)
-        assert len(runs) <= 1 + reset_count[sid], (sid, runs)
-        assert started[sid] <= 1 + reset_count[sid] + sum(1 for k in kills if sid in k[1])
+        assert len(successful) == 1, (sid, runs, where)
+        assert len(runs) <= 1 + reset_count[sid], (sid, runs, where)
+        in_flight = sum(1 for k in kills if sid in k[1])
+        assert started[sid] <= 1 + reset_count[sid] + in_flight, (sid, where)
     changes = lab.run_dir(RUN) / "dns" / "changes.jsonl"
     sent = Counter(
         (c["why"], c["server"], c["change"])
         for c in map(json.loads, changes.read_text().splitlines())
     )
-    assert [c for c, n in sent.items() if n > 1] == []  # no DNS change applied twice
+    assert [c for c, n in sent.items() if n > 1] == [], where  # no DNS change applied twice
 
     messages = account(lab.context(), prober.sent, merged=True)
     print(
@@ -206,4 +238,4 @@ def test_killed_engine_resumes_to_success_with_each_action_once(fault_lab: Fault
         f"lost {len(messages.lost)}, duplicated {len(messages.duplicated)}"
     )
     assert messages.sent > 0
-    assert messages.lost == [], messages.lost
+    assert messages.lost == [], (messages.lost, where)
