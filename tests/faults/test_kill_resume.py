@@ -50,7 +50,7 @@ from cutover.rehearse.accounting import account
 
 # a whole plan with six kills and resumes on a shared 2-core machine:
 # above the suite's default timeout
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(3000)]
+pytestmark = [pytest.mark.integration, pytest.mark.exactly_once, pytest.mark.timeout(3000)]
 
 RUN = "kill-resume"
 LOG = "kill-resume.log"
