@@ -716,7 +716,8 @@ class Engine:
             if sid in blocked:
                 self.record("step.rollback_blocked", sid, message=blocked[sid])
                 continue
-            if records[sid].state == "rollback_action_done":
+            undone = records[sid].state == "rollback_action_done"
+            if undone:
                 # resumed past its rollback action: verify the rollback only
                 self.record(
                     "step.rollback_verify_started",
@@ -725,9 +726,7 @@ class Engine:
                 )
             else:
                 self.record("step.rollback_started", sid)
-            if not kinds.rollback(
-                self, sid, action_done=records[sid].state == "rollback_action_done"
-            ):
+            if not kinds.rollback(self, sid, action_done=undone):
                 failed.append(sid)
                 for ancestor in graph.ancestors(needs, sid):
                     blocked.setdefault(

@@ -48,6 +48,7 @@ from collections import Counter
 import pytest
 from labfaults import FaultLab, action_dirs, changes_nothing, step_events
 
+from cutover.journal import JOURNAL_FILE
 from cutover.plan.model import PlaybookStep
 from cutover.rehearse.accounting import account
 
@@ -90,6 +91,11 @@ def _in_doubt_not_rerunnable(lab: FaultLab) -> list[str]:
     ]
 
 
+def _journaled(lab: FaultLab) -> bool:
+    """The run's journal exists (without opening it: a poll must not leak connections)."""
+    return (lab.run_dir(RUN) / JOURNAL_FILE).is_file()
+
+
 def _event_count(lab: FaultLab) -> int:
     journal = lab.journal(RUN)
     assert journal is not None
@@ -107,7 +113,7 @@ def _hook(hooks: list[str]) -> dict[str, str]:
 def _resume(
     lab: FaultLab, decisions: list[tuple[str, str]], hooks: list[str]
 ) -> subprocess.Popen[bytes]:
-    if lab.journal(RUN) is None:  # killed before the run was even journaled: start again
+    if not _journaled(lab):  # killed before the run was even journaled: start again
         return _start(lab, hooks)
     assume: list[str] = []
     blocked = _in_doubt_not_rerunnable(lab)
@@ -138,7 +144,7 @@ def _reached(lab: FaultLab, proc: subprocess.Popen[bytes], target: int, deadline
     process ends first (False)."""
     start: int | None = None
     while time.monotonic() < deadline and proc.poll() is None:
-        if lab.journal(RUN) is not None:
+        if _journaled(lab):
             count = _event_count(lab)
             start = count if start is None else start
             if count >= target and count > start:

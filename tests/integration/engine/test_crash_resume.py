@@ -100,24 +100,21 @@ def test_kill_during_rollback_then_resume_finishes_the_rollback(lab) -> None:
     assert lab.log().index("second rollback") < lab.log().index("first rollback")
 
 
+def _killed_twice(lab, plan_text: str, run: str, first: str, then: str) -> None:
+    """Run the plan killed at ``first``, then resume it killed at ``then``."""
+    plan = lab.plan(plan_text)
+    killed = lab.cli("run", str(plan), "--env", "lab", "--run-id", run, CUTOVER_TEST_KILL_AT=first)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = lab.cli("resume", run, CUTOVER_TEST_KILL_AT=then)
+    assert again.returncode == -signal.SIGKILL, again.stderr
+
+
 @pytest.mark.exactly_once
 def test_kill_during_the_re_verification_keeps_the_action_done(lab) -> None:
     # the sequence a clean-clone CI found: the action completed, a kill before its
     # verification, a kill again during the resume's verification; the second resume
     # must still know the action completed (it never asks, and refuses a redo)
-    plan = lab.plan(PLAN)
-    first = lab.cli(
-        "run",
-        str(plan),
-        "--env",
-        "lab",
-        "--run-id",
-        "rv",
-        CUTOVER_TEST_KILL_AT="second:action-done",
-    )
-    assert first.returncode == -signal.SIGKILL, first.stderr
-    second = lab.cli("resume", "rv", CUTOVER_TEST_KILL_AT="second:verify-started")
-    assert second.returncode == -signal.SIGKILL, second.stderr
+    _killed_twice(lab, PLAN, "rv", "second:action-done", "second:verify-started")
     redo = lab.cli("resume", "rv", "--assume", "second=redo")
     assert redo.returncode == 1
     assert "second completed their action before the run stopped" in redo.stderr
@@ -136,19 +133,10 @@ def test_kill_during_the_re_verification_keeps_the_action_done(lab) -> None:
 
 @pytest.mark.exactly_once
 def test_kill_during_the_rollback_verification_keeps_the_rollback_done(lab) -> None:
-    plan = lab.plan(PLAN.replace('    - command: ["true"]', '    - command: ["false"]'))
-    first = lab.cli(
-        "run",
-        str(plan),
-        "--env",
-        "lab",
-        "--run-id",
-        "rbv",
-        CUTOVER_TEST_KILL_AT="second:rollback-action-done",
+    failing = PLAN.replace('    - command: ["true"]', '    - command: ["false"]')
+    _killed_twice(
+        lab, failing, "rbv", "second:rollback-action-done", "second:rollback-verify-started"
     )
-    assert first.returncode == -signal.SIGKILL, first.stderr
-    second = lab.cli("resume", "rbv", CUTOVER_TEST_KILL_AT="second:rollback-verify-started")
-    assert second.returncode == -signal.SIGKILL, second.stderr
     resumed = lab.cli("resume", "rbv")
     assert resumed.returncode == 1  # it ends rolled back
     assert "ended rolled_back" in resumed.stderr
