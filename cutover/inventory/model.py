@@ -12,11 +12,43 @@ Cross-references (a zone's NS host exists, a URL map target exists, ...) are che
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TXT
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+# Anything that would end a line or change how text reads where it lands (a zone file, a
+# config file, a terminal, a page): C0/C1 controls, DEL, line separators, bidi controls.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _one_line(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(
+            f"holds the control character U+{ord(found.group()):04X}; write it on one line"
+        )
+    return value
+
+
+# Free text (names, titles, owners): any Unicode letters, one line, bounded.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9]*$", max_length=20)]
 HostName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*[a-z0-9]$", max_length=40)]
@@ -55,17 +87,53 @@ LAB_ONLY_SERVICES = (Service.PARENT_DNS, Service.RESOLVER)
 
 class Province(Strict):
     id: Ident
-    name: str = Field(min_length=1)
+    name: Text
     domain: DomainName
     slug: Slug  # the path prefix of its pages on the merged portal
     code: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,4}$")]  # collision suffix
 
 
+# Owner names relative to the zone: "@" (the apex), or labels of letters, digits, "_"
+# and "-", the first of which may be "*".
+_LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+RecordName = Annotated[
+    str, StringConstraints(pattern=rf"^(@|(\*|{_LABEL})(\.{_LABEL})*)$", max_length=253)
+]
+_PLACEHOLDER = dns.name.from_text("zone.invalid.")  # relative names in values stay relative
+
+
 class Record(Strict):
-    name: str  # relative to the zone; "@" is the apex
+    name: RecordName  # relative to the zone; "@" is the apex
     type: Literal["A", "CNAME", "MX", "TXT", "SRV"]
-    value: str
+    value: Annotated[str, StringConstraints(min_length=1, max_length=4000)]
     ttl: int | None = Field(default=None, ge=0)
+
+    @field_validator("value")
+    @classmethod
+    def _rdata(cls, value: str, info: ValidationInfo) -> str:
+        """The value as dnspython writes it, which is how it goes into zone files: a value
+        dnspython cannot parse, or one holding a control character, is refused, so nothing
+        but one record's data ever reaches a zone file line. A TXT value that does not
+        start with a quote is one string, exactly as written (quotes and backslashes
+        escaped, non-ASCII as UTF-8 bytes)."""
+        _one_line(value)
+        rdtype = info.data.get("type")
+        if rdtype is None:
+            return value  # the type's own error is reported
+        try:
+            if rdtype == "TXT" and not value.startswith('"'):
+                if len(value.encode()) > 255:
+                    raise ValueError("an unquoted TXT value is one string of at most 255 bytes")
+                rdata: dns.rdata.Rdata = dns.rdtypes.ANY.TXT.TXT(
+                    dns.rdataclass.IN, dns.rdatatype.TXT, [value.encode()]
+                )
+            else:
+                rdata = dns.rdata.from_text(
+                    dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), value, _PLACEHOLDER
+                )
+        except dns.exception.DNSException as exc:
+            raise ValueError(f"not a valid {rdtype} record value: {exc}") from exc
+        return rdata.to_text(origin=_PLACEHOLDER, relativize=True)
 
 
 class Zone(Strict):
@@ -78,7 +146,7 @@ class Zone(Strict):
 
 class Mailbox(Strict):
     address: Address
-    name: str = Field(min_length=1)
+    name: Text
 
 
 class Collisions(Strict):
@@ -106,7 +174,7 @@ class PortalSpec(Strict):
 class Room(Strict):
     province: Ident
     name: Slug
-    title: str
+    title: Text
 
 
 class VideoSpec(Strict):
@@ -117,7 +185,7 @@ class MergerFile(Strict):
     """``inventories/<merger>/merger.yml``."""
 
     merger: Slug
-    title: str
+    title: Text
     target: Ident  # the province whose name and domain the merged province keeps
     parent_zone: DomainName
     provinces: list[Province] = Field(min_length=2)
@@ -137,7 +205,7 @@ class Network(Strict):
 class Host(Strict):
     name: HostName
     fqdn: DomainName
-    owner: str  # a province id, "merged" or "shared"
+    owner: Ident  # a province id, "merged" or "shared"
     services: list[Service] = Field(min_length=1)
     address: IPv4Address
 

@@ -1,9 +1,9 @@
 """YAML files that remember where each value came from, so errors can cite file:line.
 
-PyYAML's composer keeps line marks on nodes; we build plain Python data from the node
-tree and, alongside it, a map from each value's path (``("hosts", 3, "address")``) to
-its line. Pydantic and our own checks report paths; :meth:`Source.at` turns a path into
-a :class:`~cutover.errors.Location`.
+:mod:`cutover.yamlfile` reads the file (safely, with lines); here the lines it keeps are
+flattened into a map from each value's path (``("hosts", 3, "address")``) to its line.
+Pydantic and our own checks report paths; :meth:`Source.at` turns a path into a
+:class:`~cutover.errors.Location`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cutover import yamlfile
 from cutover.errors import ConfigError, Location
+from cutover.yamlfile import LineDict, LineList
 
 PathKey = tuple[str | int, ...]
 
@@ -41,50 +41,26 @@ class Source:
         return ConfigError(message, where=self.at(where), hint=hint)
 
 
-def _build(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], src: Path) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.SafeLoader(" ").construct_object(key_node)  # scalars only
-            if not isinstance(key, str | int | bool) or isinstance(key, bool):
-                raise ConfigError(
-                    "mapping keys must be plain strings",
-                    where=Location(src, key_node.start_mark.line + 1),
-                    hint="write the key as a plain word",
-                )
-            key = str(key)
-            if key in result:
-                raise ConfigError(
-                    f"duplicate key {key!r}",
-                    where=Location(src, key_node.start_mark.line + 1),
-                    hint="each key may appear once in a mapping",
-                )
-            result[key] = _build(value_node, (*path, key), lines, src)
+def _lines(value: Any, path: PathKey, lines: dict[PathKey, int]) -> None:
+    """Flatten the lines a LineDict/LineList tree carries into ``path -> line``."""
+    if isinstance(value, LineDict):
+        lines[path] = value.line
+        for key, item in value.items():
+            _lines(item, (*path, key), lines)
             # Cite the key's line: for a nested block the value starts a line later.
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), lines, src) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader(" ").construct_object(node)
+            lines[(*path, key)] = value.key_lines[key]
+    elif isinstance(value, LineList):
+        lines[path] = value.line
+        for index, item in enumerate(value):
+            lines[(*path, index)] = value.item_lines[index]
+            _lines(item, (*path, index), lines)
 
 
 def load_yaml(path: Path) -> Source:
     """Load one YAML document with line numbers; a missing or broken file is a ConfigError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            "file not found", where=Location(path), hint="create it, or check the merger and --env"
-        ) from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ConfigError(
-            f"not valid YAML: {exc.problem}", where=Location(path, line), hint="fix the syntax"
-        ) from exc
-    if node is None:
+    data = yamlfile.load(path)
+    if data is None:
         return Source(path, {}, {(): 1})
-    lines: dict[PathKey, int] = {}
-    return Source(path, _build(node, (), lines, path), lines)
+    lines: dict[PathKey, int] = {(): 1}
+    _lines(data, (), lines)
+    return Source(path, data, lines)
