@@ -12,7 +12,6 @@ Ansible's 5 so a task runs on all hosts of a small site at once.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -24,6 +23,7 @@ from typing import Any, Literal
 
 import ansible_runner
 
+from cutover.ansible import varsfile
 from cutover.errors import PlaybookError
 from cutover.redact import Redactor
 
@@ -131,10 +131,7 @@ def run_playbook(
     private_data_dir.mkdir(parents=True, exist_ok=True)
     secrets_file = private_data_dir / "env" / "extravars"
     if secret_vars:
-        secrets_file.parent.mkdir(exist_ok=True)
-        fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(dict(secret_vars), handle)
+        varsfile.write(secrets_file, secret_vars, private=True)
     failures: list[str] = []
 
     def event_handler(event: dict[str, Any]) -> bool:
@@ -172,8 +169,8 @@ def run_playbook(
     if extravars:
         # In a file (``-e @file``), never inline: a merger's variables (pages, accounts)
         # exceed the kernel's argument size. They are public; secrets use secret_vars.
-        vars_file = private_data_dir / "extravars.json"
-        vars_file.write_text(json.dumps(dict(extravars), ensure_ascii=False), encoding="utf-8")
+        # Every string in it is !unsafe: inventory text is data, never a template.
+        vars_file = varsfile.write(private_data_dir / "extravars.yml", extravars)
         cmdline.append(f"-e @{shlex.quote(str(vars_file))}")
     if limit:
         kwargs["limit"] = limit

@@ -8,7 +8,6 @@ the run's status, rc and per-host stats back. It never prints.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cutover.ansible import varsfile
 from cutover.errors import PlaybookError
 
 EventHandler = Callable[[dict[str, Any]], None]
@@ -77,8 +77,8 @@ def run_playbook(
     env["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
     # Variables go in a file of their own (``-e @file``): inline they can exceed the
     # kernel's argument size, and runner's env/extravars would outlive the run.
-    vars_file = data_dir / f"vars-{ident}.json"
-    vars_file.write_text(json.dumps(dict(extravars), ensure_ascii=False))
+    # Every string in it is !unsafe: inventory text is data, never a template.
+    vars_file = varsfile.write(data_dir / f"vars-{ident}.yml", extravars)
     cmdline = f"-e @{vars_file}" + (" --check --diff" if check else "")
     started = time.monotonic()
 

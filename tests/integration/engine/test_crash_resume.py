@@ -182,7 +182,7 @@ def test_playbook_left_running_by_a_killed_engine_is_stopped_before_the_resume(l
     assert killed.returncode == -signal.SIGKILL
     folder = lab.runs / "orphan" / "steps" / "slow" / "action-1-0"
     orphan = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(600)", f"@{folder}/extravars.json"],
+        [sys.executable, "-c", "import time; time.sleep(600)", f"@{folder}/extravars.yml"],
         start_new_session=True,
     )
     try:
