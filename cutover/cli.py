@@ -7,6 +7,7 @@ once, as one line, with a non-zero exit. ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from typing import Annotated
@@ -74,6 +75,16 @@ def _wants_debug(argv: list[str]) -> bool:
     return "--debug" in argv
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _say(text: str) -> None:
+    """One line on stderr, whatever the text holds: a control character quoted from a
+    user's file or option is shown escaped, never sent to the terminal."""
+    shown = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    print(shown, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -84,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except CutoverError as exc:
         if _wants_debug(args):
             traceback.print_exc()
-        print(f"error: {exc.one_line()}", file=sys.stderr)
+        _say(f"error: {exc.one_line()}")
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_ERROR
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
@@ -93,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except UsageError as exc:  # bad options: one line, like every other error
         where = exc.ctx.command_path if exc.ctx is not None else "cutover"
-        print(f"error: {exc.format_message()} (see `{where} --help`)", file=sys.stderr)
+        _say(f"error: {exc.format_message()} (see `{where} --help`)")
         return EXIT_USAGE
     except TyperException as exc:  # other click errors: typer prints them with the help hint
         exc.show()  # type: ignore[attr-defined]
@@ -101,10 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line unless --debug
         if _wants_debug(args):
             traceback.print_exc()
-        print(
+        _say(
             f"error: internal error: {type(exc).__name__}: {exc} (run again with --debug "
-            "for the traceback)",
-            file=sys.stderr,
+            "for the traceback)"
         )
         return EXIT_ERROR
     return returned if isinstance(returned, int) else 0

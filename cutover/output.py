@@ -13,6 +13,14 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+
+def markup(template: str, **values: Any) -> Text:
+    """Styled text from one of our own rich-markup templates, ``{name}`` fields filled
+    with ``values`` escaped: plan, inventory and Ansible text is never markup."""
+    return Text.from_markup(template.format(**{k: escape(str(v)) for k, v in values.items()}))
 
 
 @dataclass
@@ -22,7 +30,10 @@ class Output:
     console: Console = field(init=False)
 
     def __post_init__(self) -> None:
-        self.console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        # markup off: a string printed (a message, a table cell) is shown as it is, so
+        # an owner "[/b]" or a file "[red].yml" can neither break nor restyle the output;
+        # styles come only from Text built by :func:`markup`.
+        self.console = Console(file=self.stream, highlight=False, soft_wrap=True, markup=False)
 
     def event(self, kind: str, **data: Any) -> None:
         """A machine-readable event; shown to people only through ``message``/renderers."""
@@ -31,10 +42,10 @@ class Output:
             self.stream.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
             self.stream.flush()
 
-    def message(self, text: str, **data: Any) -> None:
+    def message(self, text: str | Text, **data: Any) -> None:
         """A line for people; in JSON mode, an event of kind ``message``."""
         if self.json_mode:
-            self.event("message", text=text, **data)
+            self.event("message", text=str(text), **data)
         else:
             self.console.print(text)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from cutover.output import Output
 from cutover.plan.durations import format_duration
@@ -44,7 +45,8 @@ class Progress:
             line = self._line(kind, data)
             if line:
                 clock = datetime.now().strftime("%H:%M:%S")
-                self.out.console.print(f"[dim]{clock}[/dim] {line}")
+                # _line escapes every value it puts in its markup
+                self.out.console.print(Text.from_markup(f"[dim]{clock}[/dim] {line}"))
 
     def _line(self, kind: str, data: dict[str, Any]) -> str | None:
         # plan text and Ansible output may contain [brackets]: never let them be markup
@@ -113,7 +115,7 @@ def steps_table(outcome: Outcome) -> Table:
         table.add_row(
             sid,
             s["kind"],
-            f"[{style}]{s['state']}[/{style}]" if style else s["state"],
+            Text(s["state"], style=style),
             str(s["attempts"]),
             seconds,
             s["owner"] or "",

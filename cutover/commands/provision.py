@@ -9,7 +9,7 @@ import typer
 from cutover.context import state
 from cutover.errors import PlaybookError
 from cutover.inventory import find_merger_dir, load
-from cutover.output import Output
+from cutover.output import Output, markup
 
 MergerArg = Annotated[
     str, typer.Argument(help="A merger under inventories/ (e.g. quangngai-kontum) or its path.")
@@ -27,7 +27,7 @@ def _progress(out: Output) -> Any:
         if kind == "playbook_on_play_start":
             out.event("provision.play", play=data.get("play"))
             if not out.json_mode:
-                out.message(f"[bold]{data.get('play')}[/bold]")
+                out.message(markup("[bold]{play}[/bold]", play=data.get("play")))
         elif kind == "playbook_on_task_start":
             out.event("provision.task", task=data.get("task"))
         elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
@@ -39,7 +39,8 @@ def _progress(out: Output) -> Any:
             if not out.json_mode and (changed or failed):
                 mark = "[red]failed[/red]" if failed else "[yellow]changed[/yellow]"
                 msg = f": {res.get('msg')}" if failed and res.get("msg") else ""
-                out.message(f"  {mark} {data.get('host')}: {data.get('task')}{msg}")
+                line = "  " + mark + " {host}: {task}{msg}"
+                out.message(markup(line, host=data.get("host"), task=data.get("task"), msg=msg))
 
     return on_event
 

@@ -21,15 +21,18 @@ class _Reporter(Progress):
     def _line(self, kind: str, data: dict[str, Any]) -> str | None:
         match kind:
             case "phase":
-                return f"[bold]== {data['name']}[/bold]"
+                return f"[bold]== {escape(str(data['name']))}[/bold]"
             case "verify":
                 mark = "[green]passed[/green]" if data["ok"] else "[red]FAILED[/red]"
                 failed = "".join(f"\n    {escape(f)}" for f in data.get("failed", []))
-                return f"verification {data['state']}: {mark} ({data['passed']} checks){failed}"
+                state = escape(str(data["state"]))
+                return f"verification {state}: {mark} ({data['passed']} checks){failed}"
             case "host.ready":
-                return f"  host {escape(str(data['host']))} [{data['done']}/{data['total']}]"
+                count = escape(f"[{data['done']}/{data['total']}]")
+                return f"  host {escape(str(data['host']))} {count}"
             case "template.build":
-                return f"building the lab template {data['template']} (once, a few minutes)"
+                template = escape(str(data["template"]))
+                return f"building the lab template {template} (once, a few minutes)"
         return super()._line(kind, data)
 
 

@@ -9,7 +9,7 @@ import typer
 
 from cutover.context import state
 from cutover.inventory import find_merger_dir, load
-from cutover.output import Output
+from cutover.output import Output, markup
 
 if TYPE_CHECKING:
     from cutover.inventory import Inventory
@@ -39,9 +39,9 @@ def progress(out: Output) -> Any:
         if kind == "resource.done" and data["op"] != "same":
             out.message(f"  {data['op']:>8}  {data['name']}")
         elif kind == "resource.failed":
-            out.message(f"  [red]failed[/]  {data['op']} {data['name']}")
+            out.message(markup("  [red]failed[/]  {op} {name}", op=data["op"], name=data["name"]))
         elif kind == "diagnostic" and data["severity"] == "error":
-            out.message(f"  [red]error[/]  {data['message']}")
+            out.message(markup("  [red]error[/]  {message}", message=data["message"]))
 
     return listener
 

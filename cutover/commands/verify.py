@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from cutover.context import state
 from cutover.errors import CutoverError
@@ -43,7 +44,7 @@ def verify(
             c.service,
             c.target,
             c.name,
-            "[green]ok[/green]" if c.ok else "[red]FAILED[/red]",
+            Text("ok", style="green") if c.ok else Text("FAILED", style="red"),
             c.detail,
         )
     data = report.as_dict()
