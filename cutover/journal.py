@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -21,15 +22,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cutover.errors import JournalError
+from cutover.errors import ConfigError, JournalError
 from cutover.redact import Redactor
 
 JOURNAL_FILE = "journal.sqlite"
+# A run id names a folder and reaches playbooks (and their hosts' file names): a plain
+# name, never a path or shell text.
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 RUNS_DIR_ENV = "CUTOVER_RUNS_DIR"
 # Room the engine wants on the runs filesystem before it starts anything: a step's
 # ansible-runner artifacts take megabytes, and the journal must still be able to record
 # the step's end and any rollback after them. Below this the engine refuses to act.
 MIN_FREE_BYTES = 16 * 1024 * 1024
+
+
+def check_run_id(run_id: str) -> str:
+    """``run_id``, or ConfigError when it is not a plain name."""
+    if not RUN_ID.match(run_id) or ".." in run_id:
+        raise ConfigError(
+            f"run id {run_id!r} is not a plain name",
+            hint="use letters, digits, '.', '_' and '-' (at most 100), first a letter or digit",
+        )
+    return run_id
+
+
+def run_folder(runs_dir: Path, run_id: str) -> Path:
+    """The folder of run ``run_id``; ConfigError when the id is not a plain name."""
+    return runs_dir / check_run_id(run_id)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

@@ -13,7 +13,7 @@ from cutover.commands._view import outcome_data, steps_table
 from cutover.context import state
 from cutover.engine.history import step_durations
 from cutover.engine.lock import break_lock, describe, lock_name, read_lock
-from cutover.journal import Journal, list_runs, runs_dir
+from cutover.journal import Journal, list_runs, run_folder, runs_dir
 from cutover.plan.durations import format_duration
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """One run: its steps' states and times (vs rehearsals), optionally every event."""
         root = runs_dir(runs)
-        journal = Journal.open(root / run_id)
+        journal = Journal.open(run_folder(root, run_id))
         try:
             outcome = _outcome(journal)
             meta = journal.meta()

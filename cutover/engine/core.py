@@ -40,7 +40,7 @@ from cutover.engine.notify import Webhook
 from cutover.engine.window import check_start, local, sleep_until
 from cutover.errors import ConfigError, CutoverError, EngineError, JournalError, Location
 from cutover.inventory.loader import ENVIRONMENTS
-from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal
+from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal, check_run_id, run_folder
 from cutover.plan import LoadedPlan, graph, load_plan
 from cutover.plan.durations import format_duration
 from cutover.plan.model import CheckStep, GateStep, PlaybookStep, StackStep, WaitStep
@@ -112,6 +112,8 @@ def check_options(plan: LoadedPlan, options: RunOptions) -> None:
     """Refuse option combinations that make no sense for this plan (bad input: checked
     before anything is recorded or touched, also by ``rehearse`` before its lab)."""
     mode = options.mode
+    if options.run_id is not None:
+        check_run_id(options.run_id)
     if options.env not in ENVIRONMENTS:
         raise ConfigError(
             f"unknown environment {options.env!r}", hint=f"use one of {', '.join(ENVIRONMENTS)}"
@@ -149,7 +151,7 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
         check_start(plan.model.window, datetime.now(UTC), options.at)
     _secrets(plan)  # fail before anything is recorded
     run_id = options.run_id or new_run_id(options.env)
-    run_dir = runs_dir / run_id
+    run_dir = run_folder(runs_dir, run_id)
     meta = {
         "run_id": run_id,
         "plan_path": str(plan.path.resolve()),
@@ -178,7 +180,7 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
 
 def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
     """The engine of an existing run (for resume and rollback), on the same plan."""
-    journal = Journal.open(runs_dir / run_id)
+    journal = Journal.open(run_folder(runs_dir, run_id))
     meta = journal.meta()
     path = Path(meta["plan_path"])
     if not path.is_file() or plan_digest(path) != meta["plan_sha256"]:

@@ -6,13 +6,13 @@ import getpass
 from pathlib import Path
 
 from cutover.errors import EngineError
-from cutover.journal import RUN_FINAL, Journal
+from cutover.journal import RUN_FINAL, Journal, run_folder
 
 
 def approve(runs_dir: Path, run_id: str, step: str, by: str | None = None) -> str:
     """Record that ``by`` approves gate ``step``; returns who. EngineError if not a gate
     that can still be approved."""
-    journal = Journal.open(runs_dir / run_id)
+    journal = Journal.open(run_folder(runs_dir, run_id))
     try:
         meta = journal.meta()
         kinds: dict[str, str] = meta.get("steps", {})

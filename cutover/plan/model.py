@@ -213,7 +213,9 @@ class Plan(_Strict):
 
     version: Literal[1] = 1
     name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    merger: str | None = None
+    merger: str | None = Field(
+        None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60, description="a merger's name"
+    )
     description: str | None = None
     window: Window | None = None
     policy: Policy = Field(default_factory=Policy)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import yaml
 from pydantic import ValidationError
 
+from cutover import paths
 from cutover.errors import ConfigError, Location
 from cutover.plan import graph
 from cutover.plan.durations import format_duration
@@ -265,6 +266,7 @@ def _check(plan: LoadedPlan) -> None:
             "dependency cycle: " + " -> ".join(cycle),
             "remove one of these needs",
         )
+    _check_paths(plan)
     pulumi_keys = _pulumi_config_keys(plan)
     for sid, step in plan.steps.items():
         _check_people(plan, sid, step)
@@ -362,12 +364,48 @@ def _check_rollback(plan: LoadedPlan, sid: str, step: Step) -> None:
         )
 
 
+def allowed_roots(plan: LoadedPlan) -> list[Path]:
+    """Where a plan's files may be: its own folder, and the project (the playbooks)."""
+    return [plan.base.resolve(), paths.project_root(), paths.PACKAGE_DIR.parent]
+
+
+def _confine(
+    plan: LoadedPlan, sid: str | None, field_name: str, written: str, target: Path
+) -> None:
+    """Refuse a path (absolute, ``..``, or through a symlink) that leaves the plan's folder
+    and the project, before anything is read from it."""
+    if any(target.is_relative_to(root) for root in allowed_roots(plan)):
+        return
+    label = f"step '{sid}': {field_name}" if sid else field_name
+    _fail(
+        plan,
+        sid,
+        (field_name,),
+        f"{label} '{written}' leads outside the plan's folder and the project ({target})",
+        "keep playbooks and inventories in the plan's folder or the project",
+    )
+
+
+def _check_paths(plan: LoadedPlan) -> None:
+    model = plan.model
+    _confine(plan, None, "playbook_dir", model.playbook_dir, plan.playbook_path("."))
+    if model.inventory:
+        _confine(plan, None, "inventory", model.inventory, (plan.base / model.inventory).resolve())
+    if model.pulumi_project:
+        target = (plan.base / model.pulumi_project).resolve()
+        _confine(plan, None, "pulumi_project", model.pulumi_project, target)
+
+
 def _check_playbook(plan: LoadedPlan, sid: str, step: PlaybookStep) -> None:
+    if step.inventory:
+        target = (plan.base / step.inventory).resolve()
+        _confine(plan, sid, "inventory", step.inventory, target)
     for name in ("playbook", "verify", "rollback", "verify_rollback"):
         relative = getattr(step, name)
         if relative is None:
             continue
         target = plan.playbook_path(relative)
+        _confine(plan, sid, name, relative, target)
         if not target.is_file():
             _fail(
                 plan,
