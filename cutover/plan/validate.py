@@ -365,8 +365,12 @@ def _check_rollback(plan: LoadedPlan, sid: str, step: Step) -> None:
 
 
 def allowed_roots(plan: LoadedPlan) -> list[Path]:
-    """Where a plan's files may be: its own folder, and the project (the playbooks)."""
-    return [plan.base.resolve(), paths.project_root(), paths.PACKAGE_DIR.parent]
+    """Where a plan's files may be: its own folder, its merger's folder (the one holding
+    merger.yml, for ``<merger>/plans/*.yml``), and the project (the playbooks)."""
+    base = plan.base.resolve()
+    roots = [base, paths.project_root(), paths.PACKAGE_DIR.parent]
+    roots += [d for d in (base, base.parent) if (d / "merger.yml").is_file()]
+    return roots
 
 
 def _confine(

@@ -20,8 +20,9 @@ OWNER = "[/b]Ông [red]Tư[/red] \\"
 def odd_plan(tmp_path: Path) -> Path:
     folder = tmp_path / "[red]plans"
     folder.mkdir()
-    shutil.copytree(FIXTURES / "playbooks", tmp_path / "playbooks")
+    shutil.copytree(FIXTURES / "playbooks", folder / "[b]playbooks")
     text = (FIXTURES / "good" / "full.yml").read_text(encoding="utf-8")
+    text = text.replace("playbook_dir: ../playbooks", "playbook_dir: '[b]playbooks'")
     text = text.replace('"Nguyen Van A (So KHCN Quang Ngai)"', '"[/b]Ông [red]Tư[/red] \\\\"')
     plan = folder / "[bold]plan.yml"
     plan.write_text(text, encoding="utf-8")
