@@ -41,7 +41,7 @@ def check_run_id(run_id: str) -> str:
     if not RUN_ID.match(run_id) or ".." in run_id:
         raise ConfigError(
             f"run id {run_id!r} is not a plain name",
-            hint="use letters, digits, '.', '_' and '-' (at most 100), first a letter or digit",
+            hint="use letters, digits, '.', '_' and '-', at most 100, first a letter or digit",
         )
     return run_id
 

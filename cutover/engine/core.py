@@ -43,6 +43,7 @@ from cutover.inventory.loader import ENVIRONMENTS
 from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal, check_run_id, run_folder
 from cutover.plan import LoadedPlan, graph, load_plan
 from cutover.plan.durations import format_duration
+from cutover.plan.loader import line_of
 from cutover.plan.model import CheckStep, GateStep, PlaybookStep, StackStep, WaitStep
 from cutover.probes import DnsQuery
 from cutover.redact import Redactor
@@ -108,6 +109,32 @@ def _secrets(plan: LoadedPlan) -> dict[str, str]:
     return values
 
 
+# Variables that make playbooks fail on purpose: for rehearsals of a rollback only.
+REHEARSAL_VARS = ("cutover_fail_after", "cutover_rehearse_fail_at")
+
+
+def _refuse_rehearsal_vars(plan: LoadedPlan, options: RunOptions) -> None:
+    for name in REHEARSAL_VARS:
+        if name in options.extravars:
+            raise ConfigError(
+                f"-e {name} is for rehearsals only: in a live run it fails a step on purpose",
+                hint="drop it; rehearse the rollback in the lab or staging",
+            )
+        if name in plan.model.vars:
+            raise ConfigError(
+                f"plan vars set {name}, which fails a step on purpose",
+                where=Location(plan.path, line_of(plan.tree, ("vars", name))),
+                hint="remove it: it is for rehearsals only (-e in the lab or staging)",
+            )
+        for sid, step in plan.steps.items():
+            if name in getattr(step, "vars", {}):
+                raise ConfigError(
+                    f"step '{sid}' sets {name}, which fails a step on purpose",
+                    where=plan.where(sid, "vars", name),
+                    hint="remove it: it is for rehearsals only (-e in the lab or staging)",
+                )
+
+
 def check_options(plan: LoadedPlan, options: RunOptions) -> None:
     """Refuse option combinations that make no sense for this plan (bad input: checked
     before anything is recorded or touched, also by ``rehearse`` before its lab)."""
@@ -129,6 +156,8 @@ def check_options(plan: LoadedPlan, options: RunOptions) -> None:
             raise ConfigError(
                 "--auto-approve is for rehearsals only", hint="approve gates with `cutover approve`"
             )
+    if mode == "live":
+        _refuse_rehearsal_vars(plan, options)
     if options.inject_failure is not None:
         if mode == "live":
             raise ConfigError(
@@ -150,6 +179,8 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
         assert plan.model.window is not None  # check_options
         check_start(plan.model.window, datetime.now(UTC), options.at)
     _secrets(plan)  # fail before anything is recorded
+    if mode == "live":
+        plan = plan.live()
     run_id = options.run_id or new_run_id(options.env)
     run_dir = run_folder(runs_dir, run_id)
     meta = {
@@ -190,6 +221,8 @@ def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
             hint=f"restore it from {runs_dir / run_id / 'plan.yml'} to resume or roll back",
         )
     plan = load_plan(path)
+    if meta.get("mode") == "live":
+        plan = plan.live()
     journal.redactor = Redactor(_secrets(plan).values())
     return Engine(plan, journal, runs_dir=runs_dir, **kw)
 

@@ -123,6 +123,9 @@ class StepBase(_Strict):
     retries: int | None = Field(None, ge=0, le=20)
     retry_delay: Duration = 5.0
     idempotent: bool = Field(False, description="safe to re-run if caught mid-flight")
+    rehearsal_only: bool = Field(
+        False, description="a rehearsal hook: not part of a live run's graph at all"
+    )
     point_of_no_return: str | None = Field(
         None, min_length=3, description="why this step cannot be rolled back"
     )

@@ -55,6 +55,28 @@ class LoadedPlan:
     def base(self) -> Path:
         return self.path.parent
 
+    def live(self) -> LoadedPlan:
+        """The plan as a live run executes it: rehearsal-only steps are not in its graph
+        (whatever needed one needs what it needed), so no flag can reach them."""
+        dropped = {sid for sid, step in self.steps.items() if step.rehearsal_only}
+        if not dropped:
+            return self
+
+        def needs(of: list[str]) -> list[str]:
+            out: list[str] = []
+            for dep in of:
+                for need in needs(self.steps[dep].needs) if dep in dropped else [dep]:
+                    if need not in out:
+                        out.append(need)
+            return out
+
+        steps: dict[str, Step] = {
+            sid: step.model_copy(update={"needs": needs(step.needs)})
+            for sid, step in self.steps.items()
+            if sid not in dropped
+        }
+        return LoadedPlan(self.path, self.model, self.tree, steps)
+
     @property
     def needs(self) -> dict[str, list[str]]:
         return {sid: list(step.needs) for sid, step in self.steps.items()}
@@ -63,7 +85,7 @@ class LoadedPlan:
         return graph.topo_order(self.needs)
 
     def where(self, step_id: str, *fields: str | int) -> Location:
-        index = list(self.steps).index(step_id)
+        index = [s.id for s in self.model.steps].index(step_id)
         return Location(self.path, line_of(self.tree, ("steps", index, *fields)))
 
     def owner(self, step: StepBase) -> str | None:
@@ -324,6 +346,15 @@ def _check_people(plan: LoadedPlan, sid: str, step: StepBase) -> None:
 
 
 def _check_rollback(plan: LoadedPlan, sid: str, step: Step) -> None:
+    if step.rehearsal_only and step.mutating:
+        _fail(
+            plan,
+            sid,
+            ("rehearsal_only",),
+            f"rehearsal-only step '{sid}' changes things: a live run would differ from its "
+            "rehearsals by more than a hook",
+            "make it read_only, or not rehearsal_only",
+        )
     rollback = step.has_rollback
     if rollback and step.point_of_no_return:
         _fail(
@@ -580,6 +611,14 @@ def _check_wait(plan: LoadedPlan, sid: str, step: WaitStep) -> None:
     assert after is not None
     if after not in plan.steps:
         _fail(plan, sid, ("after",), f"wait step '{sid}': after unknown step '{after}'", "fix it")
+    if plan.steps[after].rehearsal_only:
+        _fail(
+            plan,
+            sid,
+            ("after",),
+            f"wait step '{sid}' waits after rehearsal-only step '{after}'",
+            "a live run has no such step: wait after the step that lowered the TTL",
+        )
     if after not in graph.ancestors(plan.needs, sid):
         _fail(
             plan,

@@ -6,7 +6,9 @@ line) with a fix, no traceback, and changes nothing on a real, provisioned lab.
 Each fixture's first line says what is expected: ``# expect: <file>[:<line>]: <text>``
 (``-`` when no file is involved); an optional ``# command:`` line names the command for
 inventory files (default ``provision``), an optional ``# env:`` line their environment
-(default ``lab``: the fixture replaces ``<env>/inventory.yml``). Inventory and plan
+(default ``lab``: the fixture replaces ``<env>/inventory.yml``), an optional
+``# transform:`` line how its text becomes bytes (``cp1258``, ``utf16``, ``pad-5mb``);
+``@LONG@`` is a 20,000-character word and ``@ESC@`` a raw escape character. Inventory and plan
 fixtures are templates of the test lab's own files (``@MERGER@``, ``@NET@``, ``@LAB@``,
 ``@PLAYBOOKS@``), so that, were validation ever skipped, they would act on that very lab,
 and the fingerprint would see it.
@@ -25,6 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,7 +38,7 @@ import pytest
 import yaml
 from labkit import CutoverLab, needs_lab
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.security]
 
 HERE = Path(__file__).parent / "bad_input"
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +46,8 @@ PLAN_FIXTURES = ROOT / "tests/unit/plan/fixtures/bad"
 EXPECT = re.compile(r"^# expect: (\S+?)(?::(\d+))?: (.+)$")
 COMMAND = re.compile(r"^# command: (.+)$", re.M)
 ENV = re.compile(r"^# env: (\S+)$", re.M)
+TRANSFORM = re.compile(r"^# transform: (\S+)$", re.M)
+LONG = "x" * 20_000  # @LONG@: a line longer than the loader reads
 CASE_SECONDS = 60  # one short process; minutes mean it is doing something real
 PARALLEL = 4  # cases at once: each mostly waits for its imports on a loaded machine
 # what a container's services are: their configuration, zones, tables, mailboxes, rooms
@@ -63,16 +68,36 @@ def _corpus_files() -> list[Path]:
     return sorted(HERE.glob("*/*.yml")) + sorted(PLAN_FIXTURES.glob("*.yml"))
 
 
-def test_corpus_has_at_least_fifty_cases_of_each_origin() -> None:
+def test_corpus_has_at_least_a_hundred_and_ten_cases_of_each_origin() -> None:
     mine = sorted(HERE.glob("*/*.yml"))
-    assert len(mine) >= 50
+    assert len(mine) >= 110  # 72 of shapes and references, then 40+ of hostile input
     assert {p.parent.name for p in mine} == {"merger", "inventory", "options", "plans"}
     for path in mine:
         assert EXPECT.match(path.read_text().splitlines()[0]), path
 
 
+def _encode(text: str, transform: str | None) -> bytes:
+    """The bytes of a fixture as a careless export would write them."""
+    if transform is None:
+        return text.encode("utf-8")
+    if transform == "cp1258":  # Windows-1258 spells Vietnamese with combining marks
+        return unicodedata.normalize("NFD", text).encode("cp1258")
+    if transform == "utf16":
+        return text.encode("utf-16")
+    if transform == "pad-5mb":  # a valid file, grown past the size limit by comments
+        return text.encode("utf-8") + b"# padding\n" * (5 * 1024 * 1024 // 10)
+    raise AssertionError(f"unknown transform {transform}")
+
+
+def _write(path: Path, text: str) -> None:
+    match = TRANSFORM.search(text)
+    path.write_bytes(_encode(text, match.group(1) if match else None))
+
+
 def _fill(text: str, lab: CutoverLab, extra: dict[str, str]) -> str:
     values = {
+        "@LONG@": LONG,
+        "@ESC@": "\x1b",  # a raw escape character, as a terminal capture would leave it
         "@MERGER_DIR@": str(lab.dir),
         "@MERGER@": lab.dir.name,
         "@NET@": lab.net,
@@ -113,7 +138,7 @@ def build_case(path: Path, lab: CutoverLab, work: Path) -> Case:
     if kind == "plans":
         target = work / name / "plan.yml"
         target.parent.mkdir(parents=True)
-        target.write_text(_fill(text, lab, {}), encoding="utf-8")
+        _write(target, _fill(text, lab, {}))
         args = ["run", str(target), "--env", "lab", "--auto-approve"]
         return Case(name, args, str(target), int(line) if line else None, fragment)
     merger = work / name / lab.dir.name  # the folder must carry the merger's name
@@ -122,7 +147,7 @@ def build_case(path: Path, lab: CutoverLab, work: Path) -> Case:
     env_name = env.group(1) if env else "lab"
     relative = "merger.yml" if kind == "merger" else f"{env_name}/inventory.yml"
     (merger / relative).parent.mkdir(exist_ok=True)
-    (merger / relative).write_text(_fill(text, lab, {}), encoding="utf-8")
+    _write(merger / relative, _fill(text, lab, {}))
     command = COMMAND.search(text)
     verb = command.group(1).split() if command else ["provision"]
     args = [*verb, str(merger)] + (["--env", env_name] if verb == ["provision"] else [])
