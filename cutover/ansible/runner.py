@@ -157,7 +157,14 @@ def run_playbook(
         "ident": ident,
         "quiet": True,
         "suppress_env_files": True,  # env/ would otherwise hold extra vars in clear text
-        "envvars": {"PATH": _search_path(), **settings.envvars(), **(envvars or {})},
+        # Host keys are always checked, whatever the operator's environment or a caller
+        # says: an inherited ANSIBLE_HOST_KEY_CHECKING=False would silently trust any host.
+        "envvars": {
+            "PATH": _search_path(),
+            **settings.envvars(),
+            **(envvars or {}),
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+        },
         "forks": settings.forks,
         "event_handler": event_handler,
         "status_handler": status_handler,

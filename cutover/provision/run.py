@@ -70,7 +70,7 @@ def run_playbook(
 
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ident = time.strftime("%Y%m%dT%H%M%S") + ("-check" if check else "")
-    env = {**ENV_DEFAULTS, "ANSIBLE_FORKS": str(forks)}
+    env = {**ENV_DEFAULTS, "ANSIBLE_FORKS": str(forks)}  # host keys checked: see ENV_DEFAULTS
     env["ANSIBLE_LOCAL_TEMP"] = str(data_dir / "tmp")
     # The ansible-playbook of this interpreter's environment, whatever PATH says.
     venv_bin = Path(sys.executable).parent
