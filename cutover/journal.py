@@ -202,18 +202,31 @@ class StepRecord:
 class Journal:
     """One run's journal. Thread-safe within a process; safe across processes."""
 
-    def __init__(self, run_dir: Path, *, redactor: Redactor | None = None) -> None:
+    def __init__(
+        self, run_dir: Path, *, redactor: Redactor | None = None, read_only: bool = False
+    ) -> None:
         self.run_dir = run_dir
         self.path = run_dir / JOURNAL_FILE
         self.redactor = redactor or Redactor()
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            if read_only:
+                # another run's journal, only looked at: never written, never migrated
+                self._db = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    timeout=30,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                self._db.execute("SELECT count(*) FROM meta").fetchone()  # is it a journal?
+            else:
+                self._db = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+                self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             self._db_close_quietly()
             raise JournalError(
@@ -308,13 +321,15 @@ class Journal:
         return cls(run_dir, redactor=redactor)
 
     @classmethod
-    def open(cls, run_dir: Path, *, redactor: Redactor | None = None) -> Journal:
+    def open(
+        cls, run_dir: Path, *, redactor: Redactor | None = None, read_only: bool = False
+    ) -> Journal:
         if not (run_dir / JOURNAL_FILE).is_file():
             raise JournalError(
                 f"no run {run_dir.name} in {run_dir.parent}",
                 hint="see `cutover history`, or pass --runs-dir",
             )
-        return cls(run_dir, redactor=redactor)
+        return cls(run_dir, redactor=redactor, read_only=read_only)
 
     def close(self) -> None:
         with self._lock:
@@ -474,15 +489,30 @@ class _Tx:
             self.journal._lock.release()
 
 
-def list_runs(root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """(run dir, meta) of every run under ``root``, oldest first."""
+def list_runs(
+    root: Path, skipped: list[str] | None = None
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(run dir, meta) of every readable run under ``root``, oldest first, each opened
+    read-only. A run that cannot be read (a damaged or foreign file) is left out, and
+    named with its reason in ``skipped``: one bad folder must not hide all the others,
+    nor block a rollback during an incident."""
     if not root.is_dir():
         return
     # a dot folder is a run still being created (or one whose creation was killed)
     runs = (p for p in root.iterdir() if not p.name.startswith("."))
     for run_dir in sorted(p for p in runs if (p / JOURNAL_FILE).is_file()):
-        journal = Journal(run_dir)
         try:
-            yield run_dir, journal.meta()
+            journal = Journal(run_dir, read_only=True)
+        except JournalError as exc:
+            if skipped is not None:
+                skipped.append(f"{run_dir}: {exc.message}")
+            continue
+        try:
+            meta = journal.meta()
+        except (sqlite3.Error, ValueError) as exc:
+            if skipped is not None:
+                skipped.append(f"{run_dir}: unreadable journal: {exc}")
+            continue
         finally:
             journal.close()
+        yield run_dir, meta

@@ -49,6 +49,16 @@ class Output:
         else:
             self.console.print(text)
 
+    def warning(self, text: str, **data: Any) -> None:
+        """Something the user should know that does not stop the command: on stderr, so
+        a result on stdout stays clean (in JSON mode, an event of kind ``warning``)."""
+        if self.json_mode:
+            self.event("warning", text=text, **data)
+        else:
+            Console(file=sys.stderr, highlight=False, soft_wrap=True, markup=False).print(
+                f"warning: {text}"
+            )
+
     def result(self, data: Any, render: Any = None) -> None:
         """The final result of a command: JSON in JSON mode, else ``render`` (a rich
         renderable) or a plain dump."""

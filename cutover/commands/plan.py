@@ -58,7 +58,10 @@ def _undo(step: Any) -> str:
 def show(ctx: typer.Context, plan: PlanArg, runs: RunsDirOpt = None) -> None:
     """The graph in execution order, the critical path and the ETA (from rehearsals)."""
     loaded = load_plan(plan)
-    history = step_durations(runs_dir(runs), loaded.name)
+    skipped: list[str] = []
+    history = step_durations(runs_dir(runs), loaded.name, skipped)
+    for reason in skipped:
+        state(ctx).out.warning(f"history: skipped {reason}")
     total, path = loaded.critical_path(history)
     rows: list[dict[str, Any]] = []
     for sid in loaded.order():

@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every run in the journal, oldest first."""
         rows = []
-        for run_dir, meta in list_runs(runs_dir(runs)):
+        skipped: list[str] = []
+        for run_dir, meta in list_runs(runs_dir(runs), skipped):
             if env and meta.get("env") != env:
                 continue
             rows.append(
@@ -70,6 +71,8 @@ def register(app: typer.Typer) -> None:
             table.add_column(column)
         for row in rows:
             table.add_row(*(str(row[c] or "") for c in ("run", "plan", "env", "mode", "state")))
+        for reason in skipped:
+            state(ctx).out.warning(f"skipped {reason}")
         state(ctx).out.result(rows, render=table)
 
     @app.command()
@@ -81,7 +84,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """One run: its steps' states and times (vs rehearsals), optionally every event."""
         root = runs_dir(runs)
-        journal = Journal.open(run_folder(root, run_id))
+        journal = Journal.open(run_folder(root, run_id), read_only=True)
         try:
             outcome = _outcome(journal)
             meta = journal.meta()

@@ -16,10 +16,11 @@ import fcntl
 import json
 import os
 import socket
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from cutover.errors import EngineError
+from cutover.errors import EngineError, JournalError
 from cutover.journal import JOURNAL_FILE, RUN_FINAL, Journal, now_iso
 
 
@@ -69,11 +70,14 @@ def _flock_held(path: Path) -> bool:
 def _run_state(runs_dir: Path, run_id: str) -> str:
     if not (runs_dir / run_id / JOURNAL_FILE).is_file():
         return "missing"
-    journal = Journal(runs_dir / run_id)
     try:
-        return journal.state()
-    finally:
-        journal.close()
+        journal = Journal(runs_dir / run_id, read_only=True)
+        try:
+            return journal.state()
+        finally:
+            journal.close()
+    except (JournalError, sqlite3.Error, ValueError):
+        return "unreadable"  # not finished as far as anyone can tell: the lock holds
 
 
 def describe(info: dict[str, Any]) -> str:
