@@ -93,6 +93,8 @@ class Progress:
                 )
             case "gate.approved":
                 return f"gate {step} approved by {d.get('by')}"
+            case "gate.denied":
+                return f"[red]gate {step} denied[/red] by {d.get('by')}: {d.get('reason')}"
             case "wait.until":
                 return f"{step} waits until {d.get('until')}"
             case "probe":

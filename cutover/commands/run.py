@@ -15,7 +15,7 @@ import typer
 
 from cutover.commands._view import Progress, outcome_data, steps_table
 from cutover.context import state
-from cutover.engine.gates import approve as approve_gate
+from cutover.engine.gates import answer as answer_gate
 from cutover.errors import ConfigError, EngineError
 from cutover.journal import runs_dir
 from cutover.output import Output
@@ -230,10 +230,27 @@ def register(app: typer.Typer) -> None:
         run_id: Annotated[str, typer.Argument(metavar="RUN")],
         step: Annotated[str, typer.Argument(metavar="STEP", help="The gate to pass.")],
         by: Annotated[
-            str | None, typer.Option("--by", help="Who approves (default: login name).")
+            str | None,
+            typer.Option("--by", help="The approver the plan names for this gate."),
         ] = None,
         runs: RunsDirOpt = None,
     ) -> None:
-        """Approve a gate of a running run (from any terminal)."""
-        who = approve_gate(runs_dir(runs), run_id, step, by)
+        """Approve a waiting gate of a running run (from any terminal)."""
+        who = answer_gate(runs_dir(runs), run_id, step, by)
         state(ctx).out.message(f"approved {step} of {run_id} as {who}", step=step, by=who)
+
+    @app.command()
+    def deny(
+        ctx: typer.Context,
+        run_id: Annotated[str, typer.Argument(metavar="RUN")],
+        step: Annotated[str, typer.Argument(metavar="STEP", help="The gate to refuse.")],
+        reason: Annotated[str, typer.Option("--reason", help="Why: kept in the journal.")],
+        by: Annotated[
+            str | None,
+            typer.Option("--by", help="The approver the plan names for this gate."),
+        ] = None,
+        runs: RunsDirOpt = None,
+    ) -> None:
+        """Refuse a waiting gate: the step fails, and the run rolls back as its policy says."""
+        who = answer_gate(runs_dir(runs), run_id, step, by, deny=reason)
+        state(ctx).out.message(f"denied {step} of {run_id} as {who}", step=step, by=who)

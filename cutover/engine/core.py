@@ -40,7 +40,14 @@ from cutover.engine.notify import Webhook
 from cutover.engine.window import check_start, local, sleep_until
 from cutover.errors import ConfigError, CutoverError, EngineError, JournalError, Location
 from cutover.inventory.loader import ENVIRONMENTS
-from cutover.journal import RUN_FINAL, STEP_TRANSITIONS, Journal, check_run_id, run_folder
+from cutover.journal import (
+    RUN_FINAL,
+    STEP_TRANSITIONS,
+    Event,
+    Journal,
+    check_run_id,
+    run_folder,
+)
 from cutover.plan import LoadedPlan, graph, load_plan
 from cutover.plan.durations import format_duration
 from cutover.plan.loader import line_of
@@ -245,7 +252,8 @@ class Engine:
         self.run_id: str = self.meta["run_id"]
         self.env: str = self.meta["env"]
         self.mode: Mode = self.meta["mode"]
-        self.auto_approve = bool(self.meta.get("auto_approve"))
+        # never in a live run, whatever its journal says (a resumed run included)
+        self.auto_approve = bool(self.meta.get("auto_approve")) and self.mode != "live"
         self.settings = settings
         self._report = report or (lambda kind, **data: None)
         self._decide = decide or (lambda: "hold")
@@ -284,7 +292,7 @@ class Engine:
     def report(self, kind: str, **data: Any) -> None:
         self._report(kind, run=self.run_id, **self.journal.redactor.data(data))
 
-    def record(self, kind: str, step: str | None = None, **data: Any) -> None:
+    def record(self, kind: str, step: str | None = None, **data: Any) -> Event:
         """Journal an event durably, then tell people, machines and the webhook."""
         event = self.journal.append(kind, step, **data)
         testhook.maybe_kill(kind, step)
@@ -295,6 +303,7 @@ class Engine:
         changes_state = kind.startswith("run.") or kind in STEP_TRANSITIONS
         if self._webhook is not None and changes_state:
             self._webhook.send({"event": kind, **payload})
+        return event
 
     def playbook(self, step: PlaybookStep, relative: str, action: str) -> PlaybookResult:
         record = self.journal.steps()[step.id]

@@ -149,17 +149,31 @@ def _gate(engine: Engine, step: GateStep) -> bool:
         by = "check mode" if engine.check_mode else "--auto-approve"
         engine.record("gate.approved", step.id, by=by)
         return True
-    engine.report(
+    approver = engine.plan.approver(step)
+    # journaled: only a gate that waits can be answered, and only this wait's answer
+    # counts (an approval given before, or to an earlier attempt, does not)
+    waited = engine.record(
         "gate.waiting",
-        step=step.id,
-        approver=engine.plan.approver(step),
+        step.id,
+        approver=approver,
         message=step.message,
-        command=f"cutover approve {engine.run_id} {step.id}",
+        command=f"cutover approve {engine.run_id} {step.id} --by '{approver}'",
     )
     deadline = time.monotonic() + engine.plan.timeout(step)
     while time.monotonic() < deadline:
-        if engine.journal.events(step=step.id, kind="gate.approved"):
+        answer = next(
+            (
+                e
+                for e in engine.journal.events(step=step.id)
+                if e.seq > waited.seq and e.kind in ("gate.approved", "gate.denied")
+            ),
+            None,
+        )
+        if answer is not None and answer.kind == "gate.approved":
             return True
+        if answer is not None:
+            reason = f"denied by {answer.data.get('by')}: {answer.data.get('reason')}"
+            return _fail(engine, step.id, "action", reason, action_done=False)
         if engine.stopping.wait(0.5):
             engine.record("step.reset", step.id, message="not approved before the run stopped")
             return False
