@@ -124,19 +124,26 @@ def register(app: typer.Typer) -> None:
         force: Annotated[
             bool, typer.Option("--force", help="Required: the owning run is abandoned.")
         ] = False,
-        runs: RunsDirOpt = None,
+        reason: Annotated[
+            str | None, typer.Option("--reason", help="Why: journaled in the abandoned run.")
+        ] = None,
+        run_state: Annotated[
+            str | None,
+            typer.Option("--state", help="Production: the abandoned run's state, as it is."),
+        ] = None,
     ) -> None:
         """Show who holds an environment; with --force, free it from an abandoned run."""
         out = state(ctx).out
-        root = runs_dir(runs)
-        if merger is not None:
-            env = lock_name(env, Path(merger).name)
-        info = read_lock(root, env)
+        name = lock_name(env, Path(merger).name) if merger is not None else env
+        info = read_lock(name)
         if info is None:
-            out.message(f"environment {env} is free", env=env, lock=None)
+            out.message(f"environment {name} is free", env=name, lock=None)
             return
         if not force:
-            out.message(f"environment {env} is held by {describe(info)}", env=env, lock=info)
+            out.message(f"environment {name} is held by {describe(info)}", env=name, lock=info)
             return
-        break_lock(root, env)
-        out.message(f"environment {env} freed from {describe(info)}", env=env, lock=info)
+        freed = break_lock(name, env=env, reason=reason, state=run_state)
+        if freed is None:
+            out.message(f"environment {name} is free", env=name, lock=None)
+            return
+        out.message(f"environment {name} freed from {describe(freed)}", env=name, lock=freed)

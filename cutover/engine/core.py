@@ -453,8 +453,8 @@ class Engine:
     def _lock(self) -> EnvLock | None:
         if self.check_mode:
             return None  # a check run changes nothing, so it need not own the environment
-        lock = EnvLock(self.runs_dir, lock_name(self.env, self.plan.model.merger))
-        lock.acquire(self.run_id)
+        lock = EnvLock(lock_name(self.env, self.plan.model.merger))
+        lock.acquire(self.run_id, self.journal.run_dir)
         return lock
 
     def _finish(self, lock: EnvLock | None, state: str) -> Outcome:

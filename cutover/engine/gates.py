@@ -86,4 +86,3 @@ def answer(
         return by
     finally:
         journal.close()
-

@@ -96,11 +96,11 @@ def _step_info(plan: LoadedPlan, history: dict[str, float]) -> dict[str, dict[st
     }
 
 
-def _check_free(runs: Path, name: str) -> None:
+def _check_free(name: str) -> None:
     """Refuse before the lab is touched when another run holds it: rebuilding and
     provisioning a lab under a half-done run would only end in the engine's refusal."""
-    held = read_lock(runs, name)
-    if held is None or (not held.get("executing") and held.get("state") in {*RUN_FINAL, "missing"}):
+    held = read_lock(name)
+    if held is None or (not held.get("executing") and held.get("state") in RUN_FINAL):
         return
     run = held.get("run")
     raise RehearsalError(
@@ -108,7 +108,7 @@ def _check_free(runs: Path, name: str) -> None:
         hint="wait for it"
         if held.get("executing")
         else f"`cutover resume {run}` or `cutover rollback {run}`; if abandoned, "
-        f"`{unlock_command(name)} --force`",
+        f"`{unlock_command(name)} --force --reason WHY`",
     )
 
 
@@ -120,7 +120,7 @@ def rehearse(options: Options, report: Report) -> Result:
     check_options(
         plan, RunOptions(env="lab", auto_approve=True, inject_failure=options.inject_failure)
     )
-    _check_free(runs_dir(options.runs), lock_name("lab", plan.model.merger))
+    _check_free(lock_name("lab", plan.model.merger))
 
     report("phase", name="lab")
     lablib.up(inv, report, apply=lab_stack.applier(inv))

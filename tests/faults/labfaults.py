@@ -89,7 +89,9 @@ class FaultLab:
             journal.close()
         if state not in ("succeeded", "rolled_back", "failed"):
             self.kit.cli("rollback", run, check=False)
-            self.kit.cli("unlock", "lab", "--force", check=False)
+            merger = ("--merger", self.kit.dir.name)
+            why = ("--reason", "fault test cleanup")
+            self.kit.cli("unlock", "lab", *merger, "--force", *why, check=False)
 
     def plan(self, name: str) -> Path:
         return self.kit.dir / "plans" / name

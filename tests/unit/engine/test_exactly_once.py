@@ -174,6 +174,8 @@ class Harness:
         for name in ("forward.yml", "verify.yml", "back.yml", "verify-back.yml"):
             (self.plan_path.parent / name).write_text("- hosts: []\n", encoding="utf-8")
         self.runs = root / "runs"
+        # the environment lock belongs to the world that is copied at each kill point
+        monkeypatch.setenv("CUTOVER_LOCK_DIR", str(self.runs / ".locks"))
         self.world = World(fail_verify)
         self.kills_left = 0  # of the process now running: copy its points while > 0
         self.points = 0

@@ -39,11 +39,11 @@ def test_journal_masks_secrets(tmp_path) -> None:
 
 def test_lock_refuses_a_second_run_and_says_who_holds_it(tmp_path) -> None:
     Journal.create(tmp_path / "r1", {"run_id": "r1"}).close()
-    first = EnvLock(tmp_path, "staging")
-    first.acquire("r1")
+    first = EnvLock("staging")
+    first.acquire("r1", tmp_path / "r1")
     with pytest.raises(EngineError, match="in use: run r1"):
-        EnvLock(tmp_path, "staging").acquire("r2")
-    info = read_lock(tmp_path, "staging")
+        EnvLock("staging").acquire("r2", tmp_path / "r2")
+    info = read_lock("staging")
     assert info is not None and info["run"] == "r1" and info["executing"]
     first.release(finished=True)
-    assert read_lock(tmp_path, "staging") is None
+    assert read_lock("staging") is None
