@@ -142,6 +142,38 @@ def _refuse_rehearsal_vars(plan: LoadedPlan, options: RunOptions) -> None:
                 )
 
 
+def _refuse_foreign_inventory(plan: LoadedPlan, options: RunOptions) -> None:
+    """A merger's plan acts on the hosts of the environment it runs in, never on an
+    inventory of its own choosing (`--env lab` must not reach production's hosts); a
+    live run's hosts come from a merger's environment, never from a plan's file."""
+    named: list[tuple[str | None, str]] = (
+        [(None, plan.model.inventory)] if plan.model.inventory else []
+    )
+    named += [
+        (sid, step.inventory)
+        for sid, step in plan.steps.items()
+        if isinstance(step, PlaybookStep) and step.inventory
+    ]
+    if not named or (plan.model.merger is None and options.mode != "live"):
+        return
+    where, path = named[0]
+    location = (
+        plan.where(where, "inventory")
+        if where
+        else Location(plan.path, line_of(plan.tree, ("inventory",)))
+    )
+    why = (
+        f"the plan is merger {plan.model.merger}'s: it acts on the hosts of {options.env}"
+        if plan.model.merger
+        else "a live run acts on a merger's environment"
+    )
+    raise ConfigError(
+        f"inventory {path!r} is not the environment's own ({why})",
+        where=location,
+        hint="remove inventory:" + ("" if plan.model.merger else " and name the merger"),
+    )
+
+
 def check_options(plan: LoadedPlan, options: RunOptions) -> None:
     """Refuse option combinations that make no sense for this plan (bad input: checked
     before anything is recorded or touched, also by ``rehearse`` before its lab)."""
@@ -163,6 +195,7 @@ def check_options(plan: LoadedPlan, options: RunOptions) -> None:
             raise ConfigError(
                 "--auto-approve is for rehearsals only", hint="approve gates with `cutover approve`"
             )
+    _refuse_foreign_inventory(plan, options)
     if mode == "live":
         _refuse_rehearsal_vars(plan, options)
     if options.inject_failure is not None:

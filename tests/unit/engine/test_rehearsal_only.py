@@ -82,3 +82,19 @@ def test_a_rehearsal_only_step_may_not_change_anything(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="rehearsal-only step 'hook' changes things"):
         load_plan(write(tmp_path, steps))
+
+
+def test_a_mergers_plan_acts_on_its_environments_hosts_only(tmp_path: Path) -> None:
+    hosts = tmp_path / "prod-hosts.yml"
+    hosts.write_text("all: {}\n", encoding="utf-8")
+    plan = load_plan(
+        write(tmp_path, STEPS, top=f"merger: quangngai-kontum\ninventory: {hosts.name}\n")
+    )
+    for env in ("lab", "staging", "production"):
+        with pytest.raises(ConfigError, match="is not the environment's own") as caught:
+            check_options(plan, RunOptions(env=env, auto_approve=env != "production"))
+        assert caught.value.where is not None and caught.value.where.line == 5
+    plain = load_plan(write(tmp_path, STEPS, top=f"inventory: {hosts.name}\n"))
+    check_options(plain, RunOptions(env="lab"))  # a test plan of its own hosts
+    with pytest.raises(ConfigError, match="a live run acts on a merger's environment"):
+        check_options(plain, RunOptions(env="production"))
