@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
+import urllib.parse
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -58,6 +59,11 @@ class Secret:
     def text(cls, label: str, value: str) -> Secret:
         raw = value.encode()
         forms: list[tuple[str, bytes]] = [("plain", raw), *_base64_forms(raw)]
+        # as a URL or form field carries it, and as Windows tools and some logs write text
+        percent = urllib.parse.quote(value, safe="")
+        forms += [("percent", percent.encode()), ("percent", percent.lower().encode())]
+        forms.append(("percent", urllib.parse.quote_plus(value, safe="").encode()))
+        forms += [("utf-16", value.encode("utf-16-le")), ("utf-16", value.encode("utf-16-be"))]
         decoded = _as_base64(value)
         if decoded is not None:  # a base64 key (TSIG): its bytes may leak decoded
             forms += [("raw", decoded), ("hex", decoded.hex().encode())]
@@ -289,8 +295,16 @@ def _scan_bytes(
     return hits
 
 
+UNREADABLE = "unreadable"  # a Hit's label when the file could not be read at all
+
+
 def scan_file(path: Path, matcher: Matcher) -> list[Hit]:
-    data = path.read_bytes()
+    """The secrets in ``path``; a file that cannot be read is itself a finding (what it
+    holds is unknown), and the scan goes on with the next one."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [Hit(path, 0, UNREADABLE, f"not read: {exc.strerror}")]
     hits = _scan_bytes(matcher, data, path, None, 0)
     if data.startswith(b"SQLite format 3\0"):
         with contextlib.suppress(sqlite3.Error, OSError):

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cutover.audit.secrets_scan import Hit, lab_secret_items, scan_run
+from cutover import paths
+from cutover.audit.secrets_scan import UNREADABLE, Hit, lab_secret_items, scan_run
 from cutover.context import state
 from cutover.errors import AuditError, ConfigError, Location
 from cutover.inventory import find_merger_dir
@@ -20,7 +21,7 @@ def _from_journal(run_dir: Path) -> tuple[str | None, str | None]:
     """The merger and environment a run folder's journal names (None when not a run)."""
     if not (run_dir / JOURNAL_FILE).is_file():
         return None, None
-    journal = Journal.open(run_dir)
+    journal = Journal.open(run_dir, read_only=True)
     try:
         meta = journal.meta()
     finally:
@@ -41,7 +42,15 @@ def _hit(hit: Hit) -> dict[str, object]:
 @audit_app.command("secrets")
 def secrets_command(
     ctx: typer.Context,
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run's folder (or any).")],
+    run_dir: Annotated[
+        Path | None, typer.Argument(metavar="RUN_DIR", help="A run's folder (or any).")
+    ] = None,
+    provisioning: Annotated[
+        bool,
+        typer.Option(
+            "--provisioning", help="Scan the merger environment's provisioning runs instead."
+        ),
+    ] = False,
     merger: Annotated[
         str | None,
         typer.Option("--merger", help="Whose secrets (default: the run's merger)."),
@@ -50,8 +59,15 @@ def secrets_command(
         str | None, typer.Option("--env", help="Which environment (default: the run's).")
     ] = None,
 ) -> None:
-    """Scan RUN_DIR for every secret the merger environment generated (TSIG keys,
-    passwords, private keys); exit 1 naming file and offset of each hit, never the value."""
+    """Scan RUN_DIR (or, with --provisioning, the provisioning runs) for every secret the
+    merger environment generated (TSIG keys, passwords, private keys); exit 1 naming file
+    and offset of each hit, never the value. A file that cannot be read fails the audit."""
+    if provisioning:
+        if merger is None or env is None:
+            raise ConfigError("--provisioning needs --merger and --env", hint="give both")
+        run_dir = paths.state_dir() / "provision" / f"{find_merger_dir(merger).name}-{env}" / "runs"
+    if run_dir is None:
+        raise ConfigError("no folder to scan", hint="give RUN_DIR, or --provisioning")
     if not run_dir.exists():
         raise ConfigError(f"no such folder {run_dir}", hint="give a run folder under .runs/")
     if merger is None or env is None:
@@ -76,11 +92,19 @@ def secrets_command(
         render="\n".join(h.describe() for h in hits)
         or f"no secret of {len(items)} found in {run_dir}",
     )
-    if hits:
-        files = len({h.path for h in hits})
+    unreadable = [h for h in hits if h.label == UNREADABLE]
+    found = [h for h in hits if h.label != UNREADABLE]
+    if found:
+        files = len({h.path for h in found})
+        also = f" ({len(unreadable)} file(s) could not be read)" if unreadable else ""
         raise AuditError(
-            f"{len(hits)} secret value(s) found in {files} file(s) under {run_dir}",
+            f"{len(found)} secret value(s) found in {files} file(s) under {run_dir}{also}",
             hint="see the list above; find what wrote them and mask or move it",
+        )
+    if unreadable:
+        raise AuditError(
+            f"{len(unreadable)} file(s) under {run_dir} could not be read: not audited",
+            hint="see the list above; make them readable to the auditor and audit again",
         )
 
 

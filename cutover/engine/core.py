@@ -249,6 +249,22 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
     return Engine(plan, journal, runs_dir=runs_dir, **kw)
 
 
+def scrub_leftovers(run_dir: Path, redactor: Redactor) -> int:
+    """What a killed playbook run left unmasked: its secret vars file (deleted when the
+    run ends, unless the process was killed) and the events ansible-runner had not
+    finished writing (masked in a ``finally`` that a SIGKILL skips). Returns how many
+    files were cleaned."""
+    steps = run_dir / "steps"
+    if not steps.is_dir():
+        return 0
+    cleaned = 0
+    for leftover in steps.rglob("env/extravars"):
+        if leftover.is_file() and not leftover.is_symlink():
+            leftover.unlink()
+            cleaned += 1
+    return cleaned + redactor.scrub_tree(steps)
+
+
 def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
     """The engine of an existing run (for resume and rollback), on the same plan."""
     journal = Journal.open(run_folder(runs_dir, run_id))
@@ -264,6 +280,7 @@ def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
     if meta.get("mode") == "live":
         plan = plan.live()
     journal.redactor = Redactor(_secrets(plan).values())
+    scrub_leftovers(journal.run_dir, journal.redactor)
     return Engine(plan, journal, runs_dir=runs_dir, **kw)
 
 

@@ -10,6 +10,7 @@ import json
 import secrets
 import sqlite3
 import tarfile
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,62 @@ def test_cli_exits_1_on_hits_and_0_when_clean(tmp_path: Path, monkeypatch, capsy
     assert password not in captured.out + captured.err
     assert f"{run / 'leak.log'}:3: mail a@demo.gov.vn #0 (plain)" in captured.out
     assert captured.err.strip().splitlines()[-1].startswith("error: 1 secret value(s) found")
+
+
+@pytest.mark.security
+def test_percent_encoded_and_utf16_forms(tmp_path: Path) -> None:
+    odd = "p@ss/w0rd+&=?é " + secrets.token_hex(6)
+    quoted = urllib.parse.quote(odd, safe="")
+    (tmp_path / "url.log").write_text(f"GET /login?pw={quoted} 200\n")
+    (tmp_path / "lower.log").write_text(f"pw={quoted.lower()}\n")
+    (tmp_path / "form.log").write_text("pw=" + urllib.parse.quote_plus(odd))
+    (tmp_path / "win.txt").write_bytes(("password: " + odd).encode("utf-16"))
+    found = {(h.path.name, h.form) for h in scan(tmp_path, odd)}
+    assert found == {
+        ("url.log", "percent"),
+        ("lower.log", "percent"),
+        ("form.log", "percent"),
+        ("win.txt", "utf-16"),
+    }
+
+
+@pytest.mark.security
+def test_an_unreadable_file_is_reported_and_the_scan_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-locked").write_text("whatever")
+    (tmp_path / "b-leak").write_text(f"pw {PASSWORD}")
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "a-locked":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    hits = scan(tmp_path)
+    assert [(h.path.name, h.label) for h in hits] == [
+        ("a-locked", "unreadable"),
+        ("b-leak", hits[1].label),
+    ]
+    assert hits[1].form == "plain"
+
+
+@pytest.mark.security
+def test_cli_audits_the_provisioning_runs(tmp_path: Path, monkeypatch) -> None:
+    merger = tmp_path / "demo"
+    (merger / "lab").mkdir(parents=True)
+    (merger / "merger.yml").write_text("merger: demo\n")
+    state = tmp_path / "state"
+    store = Secrets(state / "provision" / "demo-lab" / "secrets.json", {})
+    store.mailbox("a@demo.gov.vn")
+    store.save()
+    monkeypatch.setenv("CUTOVER_STATE_DIR", str(state))
+    events = state / "provision" / "demo-lab" / "runs" / "20260101T000000" / "job_events"
+    events.mkdir(parents=True)
+    (events / "1.json").write_text('{"event": "runner_on_ok"}')
+    args = ["audit", "secrets", "--provisioning", "--merger", str(merger), "--env", "lab"]
+    assert cli.main(args) == 0
+    password = store.data["mail"]["a@demo.gov.vn"]["password"]
+    (events / "2-partial.json").write_text(json.dumps({"res": {"password": password}}))
+    assert cli.main(args) == 1
