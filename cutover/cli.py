@@ -7,7 +7,6 @@ once, as one line, with a non-zero exit. ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import traceback
 from typing import Annotated
@@ -20,6 +19,7 @@ from cutover import __version__
 from cutover.commands import register_all
 from cutover.context import State
 from cutover.errors import ConfigError, CutoverError
+from cutover.yamlfile import UNPRINTABLE
 
 app = typer.Typer(
     name="cutover",
@@ -75,13 +75,10 @@ def _wants_debug(argv: list[str]) -> bool:
     return "--debug" in argv
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def _say(text: str) -> None:
     """One line on stderr, whatever the text holds: a control character quoted from a
     user's file or option is shown escaped, never sent to the terminal."""
-    shown = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    shown = UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     print(shown, file=sys.stderr)
 
 

@@ -42,8 +42,11 @@ MAX_DEPTH = 50  # nested mappings and lists
 # C0 and C1 controls but tab and newline (CR is allowed raw: Windows line ends), DEL,
 # Unicode line and paragraph separators, bidirectional embeddings/overrides/isolates,
 # and a BOM anywhere but at the start.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-_RAW_CONTROL = re.compile(_CONTROL.pattern.replace("\x0b-\x1f", "\x0b\x0c\x0e-\x1f"))
+_OTHERS = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+# every character that breaks a line or changes how text reads: one-line text holds none
+UNPRINTABLE = re.compile(f"[\x00-\x1f{_OTHERS}]")
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f{_OTHERS}]")  # values: tab and newline allowed
+_RAW_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_OTHERS}]")  # files: CR too
 _MERGE = "tag:yaml.org,2002:merge"
 
 

@@ -22,6 +22,10 @@ from cutover.output import Output
 from cutover.plan import load_plan
 from cutover.plan.model import DEFAULT_TZ
 
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="The gate's approver, as the plan names it.")
+]
+
 if TYPE_CHECKING:
     # the engine is imported where a run starts: options and plans are checked first,
     # without the seconds its start-up costs
@@ -229,10 +233,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         run_id: Annotated[str, typer.Argument(metavar="RUN")],
         step: Annotated[str, typer.Argument(metavar="STEP", help="The gate to pass.")],
-        by: Annotated[
-            str | None,
-            typer.Option("--by", help="The approver the plan names for this gate."),
-        ] = None,
+        by: ByOpt = None,
         runs: RunsDirOpt = None,
     ) -> None:
         """Approve a waiting gate of a running run (from any terminal)."""
@@ -245,10 +246,7 @@ def register(app: typer.Typer) -> None:
         run_id: Annotated[str, typer.Argument(metavar="RUN")],
         step: Annotated[str, typer.Argument(metavar="STEP", help="The gate to refuse.")],
         reason: Annotated[str, typer.Option("--reason", help="Why: kept in the journal.")],
-        by: Annotated[
-            str | None,
-            typer.Option("--by", help="The approver the plan names for this gate."),
-        ] = None,
+        by: ByOpt = None,
         runs: RunsDirOpt = None,
     ) -> None:
         """Refuse a waiting gate: the step fails, and the run rolls back as its policy says."""

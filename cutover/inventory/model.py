@@ -12,7 +12,6 @@ Cross-references (a zone's NS host exists, a URL map target exists, ...) are che
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Literal
@@ -33,13 +32,11 @@ from pydantic import (
     field_validator,
 )
 
-# Anything that would end a line or change how text reads where it lands (a zone file, a
-# config file, a terminal, a page): C0/C1 controls, DEL, line separators, bidi controls.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+from cutover.yamlfile import UNPRINTABLE
 
 
 def _one_line(value: str) -> str:
-    found = _CONTROL.search(value)
+    found = UNPRINTABLE.search(value)
     if found:
         raise ValueError(
             f"holds the control character U+{ord(found.group()):04X}; write it on one line"
