@@ -4,6 +4,7 @@ would create."""
 
 from __future__ import annotations
 
+import asyncio
 import runpy
 import sys
 from typing import Any
@@ -34,6 +35,17 @@ class Recorder(pulumi.runtime.Mocks):
 
     def of_type(self, token: str) -> list[pulumi.runtime.MockResourceArgs]:
         return [r for r in self.resources if r.typ == token]
+
+
+@pytest.fixture(autouse=True)
+def _own_event_loop() -> Any:
+    # Pulumi's mocks take the thread's current loop; a test before this one that used
+    # asyncio.run() leaves none, so each program gets a loop of its own.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def run_program(merger: str, env: str, **extra: str) -> Recorder:
