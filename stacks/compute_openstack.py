@@ -2,7 +2,9 @@
 
 One network and subnet for the merger's hosts (addresses from the inventory), one
 security group per service opening only that service's ports, SSH only from the
-management network, and one port plus instance per inventory host."""
+management network (and, to the merged mail server, from the old mail servers: the mail
+sync's forwards), and one port plus instance per inventory host, each with an SSH host
+key made by the stack and exported as known_hosts."""
 
 from dataclasses import dataclass
 from ipaddress import IPv4Network
@@ -12,7 +14,8 @@ import pulumi_openstack as openstack
 from hosts import HostOutputs
 
 from cutover.inventory import Inventory
-from cutover.inventory.model import Service
+from cutover.inventory.model import MERGED, Service
+from cutover.stack.host_key import HostKey, cloud_config
 
 # Ports each service answers on, by protocol. The lab-only services never reach a cloud.
 SERVICE_PORTS: dict[Service, list[tuple[str, int]]] = {
@@ -74,6 +77,20 @@ def _security_groups(
                 remote_ip_prefix="0.0.0.0/0", security_group_id=group.id,
             )  # fmt: skip
         groups[service.value] = group
+    # The mail sync's SSH forwards: each old mail server to the merged one, from its address.
+    olds = [h for p in inv.merger.provinces for h in inv.hosts_for(p.id, Service.MAIL)]
+    if olds and inv.hosts_for(MERGED, Service.MAIL):
+        forward = openstack.networking.SecGroup(
+            "mail-sync-forward", description=f"SSH from the old mail servers ({inv.name})"
+        )
+        for old in olds:
+            openstack.networking.SecGroupRule(
+                f"mail-sync-forward-{old.name}",
+                direction="ingress", ethertype="IPv4", protocol="tcp",
+                port_range_min=22, port_range_max=22,
+                remote_ip_prefix=f"{old.address}/32", security_group_id=forward.id,
+            )  # fmt: skip
+        groups["mail-sync-forward"] = forward
     return groups
 
 
@@ -90,6 +107,8 @@ def build(inv: Inventory, settings: Settings) -> dict[str, HostOutputs]:
     outputs: dict[str, HostOutputs] = {}
     for host in inv.hosts:
         wanted = ["ssh"] + [s.value for s in host.services if s.value in groups]
+        if host in inv.hosts_for(MERGED, Service.MAIL) and "mail-sync-forward" in groups:
+            wanted.append("mail-sync-forward")
         port = openstack.networking.Port(
             f"{host.name}-port",
             network_id=network.id,
@@ -100,15 +119,19 @@ def build(inv: Inventory, settings: Settings) -> dict[str, HostOutputs]:
             ],
             security_group_ids=[groups[g].id for g in wanted],
         )
+        key = HostKey(f"{host.name}-host-key", host.name)
         openstack.compute.Instance(
             host.name,
             name=host.fqdn,
             image_name=settings.image,
             flavor_name=settings.flavor,
             key_pair=settings.key_pair,
+            user_data=pulumi.Output.all(key.private, key.public).apply(
+                lambda pair: cloud_config(pair[0], pair[1])
+            ),
             networks=[openstack.compute.InstanceNetworkArgs(port=port.id)],
             metadata={"merger": inv.name, "owner": host.owner,
                       "services": ",".join(s.value for s in host.services)},
         )  # fmt: skip
-        outputs[host.name] = HostOutputs(port.all_fixed_ips[0], None)
+        outputs[host.name] = HostOutputs(port.all_fixed_ips[0], key.public)
     return outputs

@@ -11,9 +11,12 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 from cutover.inventory import find_merger_dir, load
+from cutover.inventory.model import MERGED, Service
 from cutover.paths import project_root
+from cutover.stack.host_key import HostKeyProvider
 
 STACKS = project_root() / "stacks"
 MGMT = "10.51.250.0/24"
@@ -22,9 +25,13 @@ MGMT = "10.51.250.0/24"
 class Recorder(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
+        self.exports: dict[str, Any] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(args)
+        if args.typ == "pulumi-python:dynamic:Resource":  # the engine would call create()
+            made = HostKeyProvider().create(dict(args.inputs))
+            return made.id, dict(made.outs or {})
         outputs = dict(args.inputs)
         if args.typ == "openstack:networking/port:Port":
             outputs["allFixedIps"] = [ip["ipAddress"] for ip in args.inputs["fixedIps"]]
@@ -50,6 +57,7 @@ def _own_event_loop() -> Any:
 
 def run_program(merger: str, env: str, **extra: str) -> Recorder:
     recorder = Recorder()
+    exported: dict[str, Any] = {}
     pulumi.runtime.set_mocks(recorder, project="cutover", stack=f"{merger}-{env}", preview=False)
     pulumi.runtime.set_all_config(
         {
@@ -65,7 +73,16 @@ def run_program(merger: str, env: str, **extra: str) -> Recorder:
 
         @pulumi.runtime.test
         def program() -> None:
-            runpy.run_path(str(STACKS / "__main__.py"), run_name="__main__")
+            real_export = pulumi.export
+            pulumi.export = lambda name, value: exported.__setitem__(name, value)  # type: ignore[assignment]
+            try:
+                runpy.run_path(str(STACKS / "__main__.py"), run_name="__main__")
+            finally:
+                pulumi.export = real_export
+            for name, value in exported.items():
+                pulumi.Output.from_input(value).apply(
+                    lambda v, name=name: recorder.exports.__setitem__(name, v)
+                )
 
         program()
     finally:
@@ -89,14 +106,61 @@ def test_every_inventory_host_has_an_instance_at_its_address(merger: str, env: s
 
 @pytest.mark.parametrize("merger", ["quangngai-kontum", "cantho-haugiang-soctrang"])
 def test_ssh_is_open_only_from_the_management_network(merger: str) -> None:
+    """...and, to the merged mail server alone, from each old mail server (its forward)."""
+    inv = load(find_merger_dir(merger), "staging")
     rec = run_program(merger, "staging")
     rules = rec.of_type("openstack:networking/secGroupRule:SecGroupRule")
     assert rules, "no security group rules at all"
+    olds = {
+        f"{h.address}/32" for p in inv.merger.provinces for h in inv.hosts_for(p.id, Service.MAIL)
+    }
+    forwards = set()
     for rule in rules:
         low, high = rule.inputs.get("portRangeMin"), rule.inputs.get("portRangeMax")
         assert low is not None and high is not None, f"{rule.name} opens every port"
         if low <= 22 <= high:
-            assert rule.inputs["remoteIpPrefix"] == MGMT, f"{rule.name} opens SSH widely"
+            if rule.name.startswith("mail-sync-forward-"):
+                assert rule.inputs["remoteIpPrefix"] in olds, rule.name
+                forwards.add(rule.inputs["remoteIpPrefix"])
+            else:
+                assert rule.inputs["remoteIpPrefix"] == MGMT, f"{rule.name} opens SSH widely"
+    assert forwards == olds
+    merged_mail = {f"{h.name}-port" for h in inv.hosts_for(MERGED, Service.MAIL)}
+    for port in rec.of_type("openstack:networking/port:Port"):
+        groups = port.inputs["securityGroupIds"]
+        assert ("mail-sync-forward-id" in groups) == (port.name in merged_mail), port.name
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("merger", ["quangngai-kontum", "cantho-haugiang-soctrang"])
+def test_every_instance_gets_its_host_key_and_known_hosts_has_it(merger: str) -> None:
+    """No trust on first use: the stack makes each host's key, cloud-init installs it as
+    the only host key, and the known_hosts output names the host with that key."""
+    from cryptography.hazmat.primitives import serialization
+
+    inv = load(find_merger_dir(merger), "production")
+    rec = run_program(merger, "production")
+    known = {line.split()[0]: line.split(None, 1)[1] for line in rec.exports["known_hosts"]}
+    keys = {r.inputs["host"]: r for r in rec.of_type("pulumi-python:dynamic:Resource")}
+    publics = set()
+    for instance in rec.of_type("openstack:compute/instance:Instance"):
+        host = inv.host(instance.name)
+        user_data = instance.inputs["userData"]
+        assert user_data.startswith("#cloud-config\n")
+        config = yaml.safe_load(user_data)
+        assert config["ssh_deletekeys"] is True and config["ssh_genkeytypes"] == []
+        public = config["ssh_keys"]["ed25519_public"]
+        private = serialization.load_ssh_private_key(
+            config["ssh_keys"]["ed25519_private"].encode(), password=None
+        )
+        derived = private.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        assert derived.decode() == public
+        assert known[f"{host.address},{host.name},{host.fqdn}"] == public
+        assert host.name in keys
+        publics.add(public)
+    assert len(publics) == len(inv.hosts)  # a key of its own per host
 
 
 def test_only_service_ports_are_opened() -> None:
