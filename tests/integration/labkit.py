@@ -229,6 +229,13 @@ class CutoverLab:
         out = subprocess.run(["lxc-ls", "-1"], capture_output=True, text=True).stdout.split()
         return [c for c in out if c.startswith(f"{self.lab}-")]
 
+    def attach(self, container: str, script: str) -> subprocess.CompletedProcess[str]:
+        """``script`` run by sh inside one of the lab's containers."""
+        return subprocess.run(
+            ["lxc-attach", "-n", container, "--", "sh", "-c", script],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
     def cleanup(self) -> None:
         self.cli("lab", "down", str(self.dir), check=False)
         for name in self.containers():  # never leave a container behind

@@ -28,6 +28,11 @@ from cutover.errors import CutoverError
 DIRECTIONS = ("to-merged", "back")
 CLIENT_CONFIG = "/etc/dovecot/cutover-dsync-client.conf"
 ENDPOINT_PORT = 12345
+# The endpoint listens on the merged server's loopback only; each old server reaches it
+# through one persistent SSH forward of its own (a key made for the sync, admitted only
+# from that server's address and only to open this port) to the same port on its own
+# loopback. The doveadm protocol itself is never on the network between sites.
+LOOPBACK = "127.0.0.1"
 
 
 class UnsafeSync(CutoverError):

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cutover.cutovers.mail.dsync import Endpoint, chunks, command
+from cutover.cutovers.mail.dsync import (
+    ENDPOINT_PORT,
+    LOOPBACK,
+    Endpoint,
+    chunks,
+    command,
+)
 from cutover.cutovers.mail.routing import mappings
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, Service
@@ -32,10 +38,13 @@ def endpoint_users(inv: Inventory) -> list[str]:
 
 
 def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
+    """Per old server its user lists and dsync commands (through its forward); the
+    endpoint: the merged server's address, where it listens and whom it admits."""
     merged = inv.hosts_for(MERGED, Service.MAIL)
     if not merged:
         return {"endpoint": None, "hosts": {}}
-    endpoint = Endpoint(str(merged[0].address))
+    merged_address = str(merged[0].address)
+    endpoint = Endpoint(LOOPBACK, ENDPOINT_PORT)  # each old server's end of its forward
     by_province: dict[str, list[str]] = {}
     for m in mappings(inv):
         by_province.setdefault(m.province, []).append(m.old)
@@ -46,6 +55,7 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
             parts = chunks(users, parallel)
             files = {f"{CHUNK_DIR}/{direction}-{i}.users": part for i, part in enumerate(parts)}
             hosts[h.name] = {
+                "address": str(h.address),
                 "users": len(users),
                 "files": [{"path": k, "content": "\n".join(v) + "\n"} for k, v in files.items()],
                 "commands": [command(direction, path, endpoint) for path in files],
@@ -53,7 +63,14 @@ def sync_plan(inv: Inventory, direction: str, parallel: int) -> dict[str, Any]:
             }
             break  # one server per province holds its mailboxes
     return {
-        "endpoint": {"host": merged[0].name, "address": endpoint.address, "port": endpoint.port},
+        "endpoint": {
+            "host": merged[0].name,
+            "address": merged_address,
+            "listen": LOOPBACK,
+            "port": endpoint.port,
+            # the addresses the tunnel user's keys are admitted from: the old servers
+            "allow": sorted({v["address"] for v in hosts.values()}),
+        },
         "direction": direction,
         "hosts": hosts,
     }

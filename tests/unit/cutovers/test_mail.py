@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from cutover.cutovers.mail import routing
-from cutover.cutovers.mail.dsync import Endpoint, UnsafeSync, assert_safe, chunks, command
+from cutover.cutovers.mail.dsync import (
+    Endpoint,
+    UnsafeSync,
+    assert_safe,
+    chunks,
+    command,
+)
 from cutover.cutovers.mail.plan import endpoint_users, sync_plan
 from cutover.errors import ConfigError
 from cutover.inventory import load
+from cutover.inventory.model import MERGED, Service
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -131,3 +138,18 @@ def test_three_provinces_sync_every_old_server() -> None:
             "alias_domains"
         ]
     ) == ["haugiang.gov.vn", "soctrang.gov.vn"]
+
+
+@pytest.mark.security
+def test_the_endpoint_listens_on_loopback_and_admits_only_the_old_servers() -> None:
+    inv = load(ROOT / "inventories/cantho-haugiang-soctrang", "lab")
+    plan = sync_plan(inv, "to-merged", 4)
+    endpoint = plan["endpoint"]
+    assert endpoint["listen"] == "127.0.0.1"
+    assert endpoint["address"] == str(inv.hosts_for(MERGED, Service.MAIL)[0].address)
+    olds = {str(h.address) for h in inv.hosts if Service.MAIL in h.services} - {endpoint["address"]}
+    assert set(endpoint["allow"]) == olds
+    assert len(olds) == 3
+    for host in plan["hosts"].values():
+        for argv in host["commands"]:
+            assert argv[-1] == "tcp:127.0.0.1:12345"
