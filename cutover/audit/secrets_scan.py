@@ -270,10 +270,10 @@ def _members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
     with contextlib.suppress(tarfile.TarError, zipfile.BadZipFile, OSError, EOFError):
         if lower.endswith(_ARCHIVES):
             with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-                for info in tar:
-                    handle = tar.extractfile(info) if info.isfile() else None
+                for member in tar:
+                    handle = tar.extractfile(member) if member.isfile() else None
                     if handle is not None:
-                        yield info.name, handle.read()
+                        yield member.name, handle.read()
         elif lower.endswith(".gz"):
             yield name.removesuffix(".gz"), gzip.decompress(data)
         elif lower.endswith(".zip"):

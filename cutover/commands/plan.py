@@ -41,7 +41,7 @@ def _actions(step: Any) -> str:
         return ", ".join(parts)
     if isinstance(step, StackStep):
         return f"{step.stack}: " + ", ".join(f"{k}={v}" for k, v in step.config.items())
-    return step.kind
+    return str(step.kind)
 
 
 def _undo(step: Any) -> str:

@@ -60,7 +60,8 @@ def provision(
     out = state(ctx).out
     inv = load(find_merger_dir(merger), env)
     result = run(inv, check=check, on_event=_progress(out))
-    summary = {
+    failed_hosts = result.failed_hosts()
+    summary: dict[str, Any] = {
         "merger": inv.name,
         "environment": inv.environment,
         "check": check,
@@ -68,7 +69,7 @@ def provision(
         "seconds": round(result.seconds, 1),
         "changed": result.total("changed"),
         "changed_by_host": {h: n for h, n in result.stats.get("changed", {}).items() if n},
-        "failed_hosts": result.failed_hosts(),
+        "failed_hosts": failed_hosts,
         "artifacts": str(result.artifacts),
     }
     verb = "would change" if check else "changed"
@@ -76,7 +77,7 @@ def provision(
         summary,
         render=f"provision {inv.name}/{inv.environment}: {result.status} in "
         f"{result.seconds:.1f} s, {verb} {summary['changed']} tasks"
-        + (f", failed on {', '.join(summary['failed_hosts'])}" if summary["failed_hosts"] else "")
+        + (f", failed on {', '.join(failed_hosts)}" if failed_hosts else "")
         + f" (artifacts: {result.artifacts})",
     )
     if not result.ok:

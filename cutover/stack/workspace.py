@@ -77,7 +77,8 @@ def _mapped_errors(stack: str, work_dir: Path, backend: str) -> Iterator[None]:
         ) from exc
 
 
-def _summary(changes: Mapping[str, int] | None) -> ChangeSummary:
+def _summary(changes: Mapping[Any, int] | None) -> ChangeSummary:
+    # keys are str or the automation API's OpType (a str enum): both print as the op
     return ChangeSummary({str(k): int(v) for k, v in (changes or {}).items()})
 
 

@@ -60,7 +60,9 @@ def check(ctx: Context) -> list[Check]:
         want = _expected(z, delegated)
         servers = [(h.name, str(h.address)) for h in (z.primary, *z.secondaries)]
 
-        def serials(servers: list[tuple[str, str]] = servers, zone: str = z.name) -> list:
+        def serials(
+            servers: list[tuple[str, str]] = servers, zone: str = z.name
+        ) -> list[int | None]:
             return [_serial(ctx, addr, zone) for _, addr in servers]
 
         got = retry(serials, 15, lambda s: None not in s and len(set(s)) == 1)
@@ -116,11 +118,13 @@ def check_merged(ctx: Context) -> list[Check]:
                           f"NS {sorted(ns)}")
                 )  # fmt: skip
                 servers = [str(h.address) for h in merged[Service.DNS]]
-                got = retry(
-                    lambda servers=servers, zone=domain: [_serial(ctx, a, zone) for a in servers],
-                    15,
-                    lambda s: None not in s and len(set(s)) == 1,
-                )
+
+                def merged_serials(
+                    servers: list[str] = servers, zone: str = domain
+                ) -> list[int | None]:
+                    return [_serial(ctx, a, zone) for a in servers]
+
+                got = retry(merged_serials, 15, lambda s: None not in s and len(set(s)) == 1)
                 ok = None not in got and len(set(got)) == 1
                 results.append(
                     Check("dns", domain, "same SOA serial on the merged servers", ok, f"{got}")

@@ -339,7 +339,11 @@ def verify(ctx: Context) -> None:
         want = _expected_switched(ctx, zone)
         servers = [s for g in _server_groups(ctx, zone) for s in g]
 
-        def check(zone: ZoneInfo = zone, want: dict = want, servers: list = servers) -> list[str]:
+        def check(
+            zone: ZoneInfo = zone,
+            want: dict[Key, set[str]] = want,
+            servers: list[tuple[str, str]] = servers,
+        ) -> list[str]:
             found = _serial_problems(ctx, zone)
             targets = [*servers, *([("resolver", ctx.plan.resolver)] if ctx.plan.resolver else [])]
             for host, addr in targets:

@@ -125,7 +125,8 @@ def problems(
         keys = ours | set(only)
         want = {k: v for k in keys if (v := before.get(k)) is not None}
         want = apply(want, changes)
-    missing, besides = [], []
+    missing: list[str] = []
+    besides: list[str] = []
     for key in sorted(keys):
         if key[1] == "SOA":
             continue

@@ -8,6 +8,7 @@ and the comparison needs only the plain data."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import dns.exception
 import dns.flags
@@ -54,7 +55,7 @@ def transfer(
 ) -> list[Record]:
     """The records of an AXFR of ``zone`` or, given the ``serial`` the caller holds, of an
     IXFR from it (RFC 1995: the differences since, or the whole zone)."""
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if key is not None:
         kwargs = {"keyring": key.keyring(), "keyname": key.name, "keyalgorithm": TSIG_ALGORITHM}
     rdtype = dns.rdatatype.AXFR if serial is None else dns.rdatatype.IXFR

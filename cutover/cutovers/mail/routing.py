@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from cutover.errors import ConfigError
 from cutover.inventory import Inventory
@@ -53,7 +54,7 @@ class Tables:
     transport: list[tuple[str, str]] = field(default_factory=list)
     relay_domains: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, list]:
+    def as_dict(self) -> dict[str, list[Any]]:
         return {
             "alias_domains": sorted(set(self.alias_domains)),
             "relay_domains": sorted(set(self.relay_domains)),
@@ -89,7 +90,7 @@ def _nexthop(address: str) -> str:
     return f"smtp:[{address}]:25"
 
 
-def tables(inv: Inventory, phase: str) -> dict[str, dict[str, list]]:
+def tables(inv: Inventory, phase: str) -> dict[str, dict[str, list[Any]]]:
     """``{mail host name: tables}`` for every mail host of the merger."""
     if phase not in PHASES:
         raise ConfigError(f"unknown mail phase {phase!r}", hint=f"one of {', '.join(PHASES)}")

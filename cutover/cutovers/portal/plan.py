@@ -28,7 +28,7 @@ def build(inv: Inventory) -> dict[str, Any]:
         return {}
     host = merged[0]
     target = inv.target
-    former = []
+    former: list[dict[str, Any]] = []
     for p in inv.former:  # one, two or more former provinces: never assume a count
         old = inv.hosts_for(p.id, Service.PORTAL)
         former.append({
