@@ -8,43 +8,23 @@ One IMAP login per (host, mailbox), listing its INBOX's Message-IDs once."""
 
 from __future__ import annotations
 
-import contextlib
-import imaplib
-import re
 from collections import Counter
 
+from cutover.clients import imap
 from cutover.inventory.model import MERGED, Service
 from cutover.rehearse.probes import SentMessage
 from cutover.report.model import MessageAccount
 from cutover.verify import Context
-from cutover.verify.mail import _IMAP
-
-_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>]+>)", re.IGNORECASE | re.MULTILINE)
 
 
 def _message_ids(ctx: Context, server: str, address: str, mailbox: str) -> list[str]:
     """Message-IDs in ``mailbox``'s INBOX on ``server``; [] where it has no such mailbox."""
     try:
-        imap = _IMAP(server, address, timeout=10)
-    except OSError:
+        password = ctx.secrets.mailbox(mailbox)["password"]
+        with imap.logged_in(server, address, mailbox, password, ctx.tls(), timeout=10) as session:
+            return imap.inbox_message_ids(session)
+    except (imap.Error, KeyError, OSError):
         return []
-    try:
-        imap.starttls(ssl_context=ctx.tls())
-        imap.login(mailbox, ctx.secrets.mailbox(mailbox)["password"])
-        typ, data = imap.select("INBOX", readonly=True)
-        if typ != "OK" or data[0] in (b"0", None):
-            return []
-        _, fetched = imap.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-        ids = []
-        for part in fetched:
-            if isinstance(part, tuple):
-                ids += [m.decode() for m in _MESSAGE_ID.findall(part[1])]
-        return ids
-    except (imaplib.IMAP4.error, KeyError, OSError):
-        return []
-    finally:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            imap.logout()
 
 
 def account(ctx: Context, sent: list[SentMessage], *, merged: bool) -> MessageAccount:

@@ -9,8 +9,6 @@ accounted for."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import imaplib
 import itertools
 import smtplib
 import threading
@@ -21,13 +19,12 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import httpx
-import slixmpp
 
+from cutover.clients import imap, xmpp
 from cutover.inventory.model import MERGED
 from cutover.provision.vars import probe_address
 from cutover.report.model import ProbeSample, ProbeSeries
 from cutover.verify import Context
-from cutover.verify.mail import _IMAP
 
 Probe = Callable[[], str]  # raises on failure; returns what it checked
 
@@ -176,13 +173,10 @@ class Prober:
             server, address = _mx_host(self.ctx, domain)
             # Where the MX points is where the user logs in, by the name that server knows.
             user = new_of.get(mailbox, mailbox) if address in merged else mailbox
-            imap = _IMAP(server, address, timeout=5)
-            try:
-                imap.starttls(ssl_context=self.ctx.tls())
-                imap.login(user, self.ctx.secrets.mailbox(user)["password"])
-                imap.select("INBOX", readonly=True)
-            finally:
-                imap.logout()
+            password = self.ctx.secrets.mailbox(user)["password"]
+            tls = self.ctx.tls()
+            with imap.logged_in(server, address, user, password, tls, timeout=5) as session:
+                session.select("INBOX", readonly=True)
             return f"{user} at {server}"
 
         return probe
@@ -208,20 +202,12 @@ class Prober:
         return probe
 
     async def _xmpp_login(self, jid: str, address: str, port: int) -> None:
-        client = slixmpp.ClientXMPP(jid, self.ctx.secrets.xmpp(jid)["password"])
-        client.ssl_context = self.ctx.tls()
-        session = asyncio.get_running_loop().create_future()
-        client.add_event_handler("session_start", lambda _: session.done() or session.set_result(1))
-        client.add_event_handler(
-            "failed_auth",
-            lambda _: session.done() or session.set_exception(PermissionError("auth failed")),
-        )
-        client.connect(host=address, port=port)
-        try:
-            await asyncio.wait_for(session, 8)
-        finally:
-            client.disconnect()
-            await asyncio.sleep(0.1)
+        password = self.ctx.secrets.xmpp(jid)["password"]
+        tls = self.ctx.tls()
+        async with xmpp.session(
+            jid, password, address, port, tls, plugins=(), timeout=8, linger=0.1
+        ):
+            pass  # a session that starts is the probe's success
 
     # --- running -----------------------------------------------------------------------
 
@@ -263,18 +249,11 @@ def find_message(ctx: Context, message_id: str, places: list[tuple[str, str, str
     found = 0
     for server, address, mailbox in places:
         try:
-            imap = _IMAP(server, address, timeout=5)
-        except OSError:
-            continue
-        try:
-            imap.starttls(ssl_context=ctx.tls())
-            imap.login(mailbox, ctx.secrets.mailbox(mailbox)["password"])
-            imap.select("INBOX", readonly=True)
-            _, data = imap.search(None, "HEADER", "Message-ID", message_id)
-            found += len(data[0].split())
-        except (imaplib.IMAP4.error, KeyError, OSError):
+            password = ctx.secrets.mailbox(mailbox)["password"]
+            with imap.logged_in(server, address, mailbox, password, ctx.tls(), timeout=5) as s:
+                s.select("INBOX", readonly=True)
+                _, data = s.search(None, "HEADER", "Message-ID", message_id)
+                found += len(data[0].split())
+        except (imap.Error, KeyError, OSError):
             pass
-        finally:
-            with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                imap.logout()
     return found

@@ -3,27 +3,15 @@ MX records at the lab resolver) is read back over IMAP (STARTTLS, lab CA), then 
 
 from __future__ import annotations
 
-import imaplib
 import smtplib
-import socket
 import time
 import uuid
 from email.message import EmailMessage
 
+from cutover.clients import imap
 from cutover.inventory.model import Service
 from cutover.provision.vars import probe_address
 from cutover.verify import Check, Context
-
-
-class _IMAP(imaplib.IMAP4):
-    """IMAP to an address, with TLS checked against the server's name."""
-
-    def __init__(self, name: str, address: str, timeout: float = 10) -> None:
-        self._address = address
-        super().__init__(name, 143, timeout=timeout)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return socket.create_connection((self._address, self.port), timeout)
 
 
 def probe(
@@ -41,30 +29,25 @@ def probe(
     msg.set_content("probe\n")
     with smtplib.SMTP(address, 25, local_hostname="verify.lab.gov.vn", timeout=10) as smtp:
         smtp.send_message(msg)
-    imap = _IMAP(server, address)
-    try:
-        imap.starttls(ssl_context=ctx.tls())
-        imap.login(mailbox, password)
-        imap.select("INBOX")
+    with imap.logged_in(server, address, mailbox, password, ctx.tls(), timeout=10) as session:
+        session.select("INBOX")
         deadline = time.monotonic() + 15
         found: list[bytes] = []
         while time.monotonic() < deadline:
-            _, data = imap.search(None, "HEADER", "Message-ID", message_id)
+            _, data = session.search(None, "HEADER", "Message-ID", message_id)
             found = data[0].split()
             if found:
                 break
             time.sleep(0.3)
-            imap.noop()
+            session.noop()
         if not found:
             return False, f"{message_id} not in INBOX after 15 s"
-        _, fetched = imap.fetch(found[0], "(RFC822)")
+        _, fetched = session.fetch(found[0].decode(), "(RFC822)")
         body = fetched[0][1] if fetched and isinstance(fetched[0], tuple) else b""
         ok = message_id.encode() in body
-        imap.store(found[0], "+FLAGS", "\\Deleted")
-        imap.expunge()
+        session.store(found[0].decode(), "+FLAGS", "\\Deleted")
+        session.expunge()
         return ok, f"read back {message_id} from {server}"
-    finally:
-        imap.logout()
 
 
 def check(ctx: Context) -> list[Check]:
@@ -76,7 +59,7 @@ def check(ctx: Context) -> list[Check]:
             server = mx[0].split()[1].rstrip(".")
             address = ctx.resolve(server, "A")[0]
             ok, detail = probe(ctx, server, address, mailbox)
-        except (OSError, imaplib.IMAP4.error, smtplib.SMTPException, IndexError) as exc:
+        except (OSError, imap.Error, smtplib.SMTPException, IndexError) as exc:
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         results.append(
             Check("mail", p.domain, f"SMTP to {mailbox} read back over IMAP", ok, detail)
@@ -86,7 +69,7 @@ def check(ctx: Context) -> list[Check]:
         mailbox = probe_address(target)
         try:
             ok, detail = probe(ctx, host.fqdn, str(host.address), mailbox)
-        except (OSError, imaplib.IMAP4.error, smtplib.SMTPException) as exc:
+        except (OSError, imap.Error, smtplib.SMTPException) as exc:
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         results.append(
             Check("mail", f"{host.name} (merged)", f"SMTP to {mailbox} read back", ok, detail)
@@ -109,7 +92,7 @@ def check_merged(ctx: Context) -> list[Check]:
             ok, detail = probe(ctx, merged.fqdn, str(merged.address), new, to=old)
             ok = ok and address == str(merged.address)
             detail = f"MX {address}; {detail}"
-        except (OSError, imaplib.IMAP4.error, smtplib.SMTPException, IndexError) as exc:
+        except (OSError, imap.Error, smtplib.SMTPException, IndexError) as exc:
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         results.append(
             Check("mail", p.domain, f"SMTP to {old} read back from {new} on the merged server",

@@ -4,38 +4,17 @@ lab resolver, TLS checked against the lab CA) and joins one of its province's ro
 from __future__ import annotations
 
 import asyncio
-import logging
 
-import slixmpp
-
+from cutover.clients import xmpp
 from cutover.inventory.model import Service
 from cutover.verify import Check, Context
-
-logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
 
 
 async def _join(ctx: Context, jid: str, address: str, port: int, room: str) -> tuple[bool, str]:
     password = ctx.secrets.xmpp(jid)["password"]
-    client = slixmpp.ClientXMPP(jid, password)
-    client.ssl_context = ctx.tls()
-    client.register_plugin("xep_0045")
-    client.register_plugin("xep_0199")
-    session = asyncio.get_running_loop().create_future()
-    client.add_event_handler("session_start", lambda _: session.done() or session.set_result(1))
-    client.add_event_handler(
-        "failed_auth", lambda _: session.done() or session.set_exception(PermissionError("auth"))
-    )
-    client.connect(host=address, port=port)
-    try:
-        await asyncio.wait_for(session, 15)
-        client.send_presence()
-        await client.plugin["xep_0045"].join_muc_wait(
-            slixmpp.JID(room), "verify", maxstanzas=0, timeout=10
-        )
-        return True, f"{jid} joined {room}"
-    finally:
-        client.disconnect()
-        await asyncio.sleep(0.2)
+    async with xmpp.session(jid, password, address, port, ctx.tls()) as client:
+        await xmpp.join(client, room)
+    return True, f"{jid} joined {room}"
 
 
 def join(ctx: Context, jid: str, address: str, port: int, room: str) -> tuple[bool, str]:

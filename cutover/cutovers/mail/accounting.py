@@ -1,13 +1,10 @@
-"""Message-ID accounting over IMAP (imaplib, STARTTLS checked against the lab CA), and the
-probe: a message sent to an old address, read back from the new mailbox."""
+"""Message-ID accounting over IMAP (`cutover.clients.imap`, STARTTLS checked against the
+lab CA), and the probe: a message sent to an old address, read back from the new
+mailbox."""
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
-import imaplib
 import smtplib
-import socket
 import ssl
 import time
 import uuid
@@ -20,18 +17,7 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
-_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
-
-
-class IMAP(imaplib.IMAP4):
-    """IMAP to an address, with TLS checked against the server's name."""
-
-    def __init__(self, name: str, address: str, timeout: float = 15) -> None:
-        self._address = address
-        super().__init__(name, 143, timeout=timeout)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return socket.create_connection((self._address, self.port), timeout)
+from cutover.clients import imap
 
 
 @dataclass(frozen=True)
@@ -40,30 +26,10 @@ class Server:
     address: str
 
 
-def login(server: Server, user: str, password: str, tls: ssl.SSLContext) -> IMAP:
-    imap = IMAP(server.name, server.address)
-    imap.starttls(ssl_context=tls)
-    imap.login(user, password)
-    return imap
-
-
 def message_ids(server: Server, user: str, password: str, tls: ssl.SSLContext) -> list[str]:
     """The Message-ID of every message in INBOX (a list: duplicates show)."""
-    imap = login(server, user, password, tls)
-    try:
-        _, data = imap.select("INBOX", readonly=True)
-        count = int(data[0] or 0)
-        if not count:
-            return []
-        _, fetched = imap.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
-        ids = []
-        for item in fetched:
-            if isinstance(item, tuple):
-                value = _HEADERS.parsebytes(item[1]).get("Message-ID", "")
-                ids.append(str(value).strip())
-        return ids
-    finally:
-        imap.logout()
+    with imap.logged_in(server.name, server.address, user, password, tls) as session:
+        return imap.inbox_message_ids(session)
 
 
 @dataclass

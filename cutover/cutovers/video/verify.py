@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import slixmpp
 
+from cutover.clients import xmpp
 from cutover.cutovers.video import plan
 from cutover.inventory.model import MERGED, Service
 from cutover.verify import Check, Context
@@ -26,29 +26,11 @@ async def _session(
     ctx: Context, jid: str, password: str, address: str, port: int, room: str
 ) -> tuple[bool, str, str]:
     """Log in as ``jid`` with ``password`` at ``address``, join ``room``, read its title."""
-    client = slixmpp.ClientXMPP(jid, password)
-    client.ssl_context = ctx.tls()
-    for plugin in ("xep_0030", "xep_0045", "xep_0199"):
-        client.register_plugin(plugin)
-    session = asyncio.get_running_loop().create_future()
-    client.add_event_handler("session_start", lambda _: session.done() or session.set_result(1))
-    client.add_event_handler(
-        "failed_auth", lambda _: session.done() or session.set_exception(PermissionError("auth"))
-    )
-    client.connect(host=address, port=port)
-    try:
-        await asyncio.wait_for(session, 15)
-        client.send_presence()
-        await client.plugin["xep_0045"].join_muc_wait(
-            slixmpp.JID(room), "verify", maxstanzas=0, timeout=10
-        )
-        info = await client.plugin["xep_0030"].get_info(jid=room, timeout=10)
-        identities = info["disco_info"]["identities"]
-        title = next((i[3] for i in identities if i[0] == "conference"), "") or ""
-        return True, f"{jid} joined {room}", title
-    finally:
-        client.disconnect()
-        await asyncio.sleep(0.2)
+    plugins = (xmpp.DISCO, xmpp.MUC, xmpp.PING)
+    async with xmpp.session(jid, password, address, port, ctx.tls(), plugins=plugins) as client:
+        await xmpp.join(client, room)
+        title = await xmpp.room_title(client, room)
+    return True, f"{jid} joined {room}", title
 
 
 def session(

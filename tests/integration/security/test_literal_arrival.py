@@ -25,11 +25,11 @@ import httpx
 import pytest
 from labkit import CutoverLab, needs_lab
 
+from cutover.clients import imap
 from cutover.cutovers.video.verify import session
 from cutover.inventory import load
 from cutover.inventory.model import Service
 from cutover.verify import context
-from cutover.verify.mail import _IMAP
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
 
@@ -178,14 +178,11 @@ def test_mailbox_names_reach_the_messages(lab: tuple[CutoverLab, str], ctx: obje
     for province in inv.merger.provinces:
         host = inv.hosts_for(province.id, Service.MAIL)[0]
         address = f"probe@{province.domain}"
-        imap = _IMAP(host.fqdn, str(host.address))
-        try:
-            imap.starttls(ssl_context=ctx.tls())  # type: ignore[attr-defined]
-            imap.login(address, ctx.secrets.mailbox(address)["password"])  # type: ignore[attr-defined]
-            imap.select("INBOX", readonly=True)
-            _, data = imap.fetch(b"1", "(BODY.PEEK[])")
-        finally:
-            imap.logout()
+        password = ctx.secrets.mailbox(address)["password"]  # type: ignore[attr-defined]
+        tls = ctx.tls()  # type: ignore[attr-defined]
+        with imap.logged_in(host.fqdn, str(host.address), address, password, tls) as session:
+            session.select("INBOX", readonly=True)
+            _, data = session.fetch("1", "(BODY.PEEK[])")
         raw = next(part[1] for part in data if isinstance(part, tuple))
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert message["To"].addresses[0].display_name == text
