@@ -49,10 +49,10 @@ class Service:
 
 
 def _mx_host(ctx: Context, domain: str) -> tuple[str, str]:
-    answers = sorted(ctx.resolve(domain, "MX"), key=lambda r: int(r.split()[0]))
-    if not answers:
+    exchangers = ctx.mx_hosts(domain)
+    if not exchangers:
         raise LookupError(f"no MX for {domain}")
-    server = answers[0].split()[1].rstrip(".")
+    server = exchangers[0]
     addresses = ctx.resolve(server, "A")
     if not addresses:
         raise LookupError(f"no A for {server}")

@@ -14,11 +14,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import dns.flags
 import dns.message
-import dns.query
-import dns.rdatatype
 
+from cutover.clients import dns as dnsclient
 from cutover.errors import ConfigError, Location
 from cutover.inventory import Inventory
 from cutover.inventory.model import Service
@@ -78,16 +76,15 @@ class Context:
     def query(
         self, server: str, name: str, rdtype: str, *, recurse: bool = False
     ) -> dns.message.Message:
-        q = dns.message.make_query(name, rdtype)
-        if not recurse:
-            q.flags &= ~dns.flags.RD
-        return dns.query.udp(q, server, timeout=3)
+        return dnsclient.query(server, name, rdtype, recurse=recurse)
 
     def resolve(self, name: str, rdtype: str = "A") -> list[str]:
         """Answers of ``name`` through the lab resolver, following CNAMEs."""
-        response = self.query(self.resolver, name, rdtype, recurse=True)
-        wanted = dns.rdatatype.from_text(rdtype)
-        return [r.to_text() for rrset in response.answer if rrset.rdtype == wanted for r in rrset]
+        return dnsclient.resolve(self.resolver, name, rdtype)
+
+    def mx_hosts(self, domain: str) -> list[str]:
+        """``domain``'s mail exchangers through the resolver, in the order senders try them."""
+        return dnsclient.mx_hosts(self.resolve(domain, "MX"))
 
 
 def context(inv: Inventory) -> Context:

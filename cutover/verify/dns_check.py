@@ -129,10 +129,10 @@ def check_merged(ctx: Context) -> list[Check]:
                 results.append(
                     Check("dns", domain, "same SOA serial on the merged servers", ok, f"{got}")
                 )
-            mx = sorted(ctx.resolve(domain, "MX"), key=lambda r: int(r.split()[0]))
+            mx = ctx.mx_hosts(domain)
             srv = ctx.resolve(f"_xmpp-client._tcp.{domain}", "SRV")
             leads = [
-                ("MX", mx[0].split()[1] if mx else "", Service.MAIL),
+                ("MX", mx[0] if mx else "", Service.MAIL),
                 ("apex A", domain, Service.PORTAL),
                 ("www", f"www.{domain}", Service.PORTAL),
                 ("XMPP SRV", srv[0].split()[3] if srv else "", Service.VIDEO),

@@ -55,8 +55,7 @@ def check(ctx: Context) -> list[Check]:
     for p in ctx.inv.merger.provinces:
         mailbox = probe_address(p)
         try:
-            mx = sorted(ctx.resolve(p.domain, "MX"), key=lambda r: int(r.split()[0]))
-            server = mx[0].split()[1].rstrip(".")
+            server = ctx.mx_hosts(p.domain)[0]
             address = ctx.resolve(server, "A")[0]
             ok, detail = probe(ctx, server, address, mailbox)
         except (OSError, imap.Error, smtplib.SMTPException, IndexError) as exc:
@@ -87,8 +86,7 @@ def check_merged(ctx: Context) -> list[Check]:
         old = probe_address(p)
         new = new_of.get(old, old)
         try:
-            mx = sorted(ctx.resolve(p.domain, "MX"), key=lambda r: int(r.split()[0]))
-            address = ctx.resolve(mx[0].split()[1].rstrip("."), "A")[0]
+            address = ctx.resolve(ctx.mx_hosts(p.domain)[0], "A")[0]
             ok, detail = probe(ctx, merged.fqdn, str(merged.address), new, to=old)
             ok = ok and address == str(merged.address)
             detail = f"MX {address}; {detail}"

@@ -13,10 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-import dns.message
-import dns.query
-import dns.rdatatype
-
+from cutover.clients import dns as dnsclient
 from cutover.clients import imap
 
 
@@ -71,17 +68,9 @@ def account(
         return list(pool.map(one, list(pairs)))
 
 
-def resolve(resolver: str, name: str, rdtype: str) -> list[str]:
-    query = dns.message.make_query(name, rdtype)
-    response = dns.query.udp(query, resolver, timeout=3)
-    wanted = dns.rdatatype.from_text(rdtype)
-    return [r.to_text() for s in response.answer if s.rdtype == wanted for r in s]
-
-
 def mx_host(resolver: str, domain: str) -> Server:
-    mx = sorted(resolve(resolver, domain, "MX"), key=lambda r: int(r.split()[0]))
-    name = mx[0].split()[1].rstrip(".")
-    return Server(name, resolve(resolver, name, "A")[0])
+    name = dnsclient.mx_hosts(dnsclient.resolve(resolver, domain, "MX"))[0]
+    return Server(name, dnsclient.resolve(resolver, name, "A")[0])
 
 
 def send(address: str, to: str, message_id: str, subject: str = "cutover probe") -> None:
