@@ -1,8 +1,9 @@
 """A reusable wrapper around ``ansible_runner.run`` for one playbook invocation.
 
-Used by the cutover engine and by provisioning code. It gives each invocation its own
-private data dir (so artifacts are kept per step), fast connection defaults, events and
-status through callbacks, cancellation, and secret redaction of everything written.
+The project's one runner: the cutover engine and provisioning use it. It gives each
+invocation its own private data dir (so artifacts are kept per step), fast connection
+defaults, events and status through callbacks, cancellation, and secret redaction of
+everything written.
 
 Fast defaults (measured in ``bench/engine_overhead.py``, see LAB-NOTES.md): pipelining on
 (one SSH round trip per task instead of several), fact gathering only where a play asks
@@ -108,6 +109,7 @@ def run_playbook(
     limit: str | None = None,
     tags: Sequence[str] = (),
     check: bool = False,
+    diff: bool = False,
     settings: ConnectionSettings = FAST,
     envvars: Mapping[str, str] | None = None,
     timeout: float | None = None,
@@ -185,6 +187,8 @@ def run_playbook(
         kwargs["tags"] = ",".join(tags)
     if check:
         cmdline.append("--check")
+    if diff:
+        cmdline.append("--diff")
     if cmdline:
         kwargs["cmdline"] = " ".join(cmdline)
     if timeout:

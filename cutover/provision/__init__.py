@@ -9,19 +9,51 @@ loaded, so a bad inventory never gets here), makes sure the secrets exist, and r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cutover import paths
+from cutover.ansible.runner import ConnectionSettings, run_playbook
 from cutover.errors import ConfigError, Location
 from cutover.inventory import Inventory
 from cutover.lab.paths import lab_dir
 from cutover.provision import secrets as secretlib
 from cutover.provision import vars as varslib
-from cutover.provision.run import EventHandler, RunResult, run_playbook
+from cutover.redact import Redactor
 
 PLAYBOOK = "provision.yml"
+EventHandler = Callable[[dict[str, Any]], None]
+# Beyond the runner's fast defaults: plain output in the artifacts, no argument echo, no
+# syslog on the targets (provisioning logs every secret-bearing task's arguments there).
+PROVISION_ENV = {
+    "ANSIBLE_TRANSPORT": "ssh",
+    "ANSIBLE_NOCOLOR": "True",
+    "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "False",
+    "ANSIBLE_NO_TARGET_SYSLOG": "True",
+}
+
+
+@dataclass
+class RunResult:
+    status: str
+    rc: int
+    seconds: float
+    artifacts: Path
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+    def total(self, key: str) -> int:
+        return sum(self.stats.get(key, {}).values())
+
+    def failed_hosts(self) -> list[str]:
+        bad = {**self.stats.get("failures", {}), **self.stats.get("dark", {})}
+        return sorted(h for h, n in bad.items() if n)
 
 
 def env_dir(inv: Inventory) -> Path:
@@ -74,16 +106,42 @@ def prepare(inv: Inventory) -> Prepared:
     return Prepared(public, secret_vars, sec, ansible_inventory(inv))
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
 def provision(
     inv: Inventory, *, check: bool = False, on_event: EventHandler | None = None
 ) -> RunResult:
+    """Run the provisioning playbook through the project's runner: its own private data
+    dir under ``runs/``, every secret of the run masked in events and artifacts."""
     prepared = prepare(inv)
-    return run_playbook(
+    ident = time.strftime("%Y%m%dT%H%M%S") + ("-check" if check else "")
+    data_dir = env_dir(inv) / "runs" / ident
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secret = json.loads(prepared.secret_vars.read_text(encoding="utf-8"))
+    started = time.monotonic()
+    result = run_playbook(
         paths.project_root() / "playbooks" / PLAYBOOK,
-        prepared.inventory,
-        prepared.public,
-        env_dir(inv) / "runs",
+        private_data_dir=data_dir,
+        inventory=prepared.inventory,
+        extravars=prepared.public,
         check=check,
-        forks=max(5, len(inv.hosts) + 1),
+        diff=check,
+        settings=ConnectionSettings(forks=max(5, len(inv.hosts) + 1)),
+        envvars={**PROVISION_ENV, "ANSIBLE_LOCAL_TEMP": str(data_dir / "tmp")},
         on_event=on_event,
+        redactor=Redactor(_strings(secret)),
+        ident=ident,
+    )
+    stats = {k: dict(v) for k, v in result.stats.items() if isinstance(v, dict)}
+    return RunResult(
+        result.status, result.rc, time.monotonic() - started, result.artifact_dir, stats
     )

@@ -118,13 +118,11 @@ def test_bad_inventory_provisions_nothing(case, tmp_path, monkeypatch):
     """`cutover provision` with a bad inventory exits 2 with file:line before any run."""
     from typer.testing import CliRunner
 
-    import cutover.provision.run as runmod
     from cutover.cli import app
 
     called = []
     import cutover.provision as provmod
 
-    monkeypatch.setattr(runmod, "run_playbook", lambda *a, **k: called.append(a))
     monkeypatch.setattr(provmod, "run_playbook", lambda *a, **k: called.append(a))
     monkeypatch.setenv("CUTOVER_STATE_DIR", str(tmp_path / "state"))
     expect = (FIXTURES / case / "expect.yml").read_text()
