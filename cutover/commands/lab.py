@@ -43,10 +43,9 @@ def _reporter(out: Output) -> lablib.Report:
 
 def _applier(inv: Inventory) -> lablib.HostsApplier:
     """Through the project's Pulumi stack, unless CUTOVER_LAB_ENGINE=direct."""
-    from cutover.lab import lab as lablib
     from cutover.lab import stack as lab_stack
 
-    return lab_stack.applier(inv) if lab_stack.enabled() else lablib.apply_hosts_directly
+    return lab_stack.hosts_applier(inv)
 
 
 def up(ctx: typer.Context, merger: MergerArg) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from cutover.inventory import Inventory
 from cutover.lab.keys import KeyPair
-from cutover.lab.lab import HostsApplier, Report
+from cutover.lab.lab import HostsApplier, Report, apply_hosts_directly
 from cutover.lab.lxc import HostSpec, HostState
 from cutover.stack.targets import open_target
 
@@ -16,6 +16,12 @@ from cutover.stack.targets import open_target
 def enabled() -> bool:
     """``CUTOVER_LAB_ENGINE=direct`` skips Pulumi (for debugging the host manager)."""
     return os.environ.get("CUTOVER_LAB_ENGINE", "pulumi") != "direct"
+
+
+def hosts_applier(inv: Inventory) -> HostsApplier:
+    """How ``lab up`` makes the hosts: through the stack, or directly when disabled. The
+    one place that decides, so up and down (rehearsal or command) always agree."""
+    return applier(inv) if enabled() else apply_hosts_directly
 
 
 def applier(inv: Inventory) -> HostsApplier:

@@ -123,7 +123,7 @@ def rehearse(options: Options, report: Report) -> Result:
     _check_free(lock_name("lab", plan.model.merger))
 
     report("phase", name="lab")
-    lablib.up(inv, report, apply=lab_stack.applier(inv))
+    lablib.up(inv, report, apply=lab_stack.hosts_applier(inv))
     try:
         report("phase", name="provision")
         result = provisioning.provision(inv)
