@@ -94,7 +94,12 @@ def _failure_text(event: Mapping[str, Any]) -> str | None:
         return f"{data.get('host')}: unreachable: {res.get('msg', '')}".strip()
     if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
         res = data.get("res") or {}
-        msg = res.get("msg") or res.get("stderr") or ""
+        msg = res.get("msg") or ""
+        stderr = str(res.get("stderr") or "").strip()
+        # A command's own last line says more than Ansible's "non-zero return code" (our
+        # controller-side commands print their one-line error there: cutovers/_cli.py).
+        if stderr and (not msg or msg == "non-zero return code"):
+            msg = stderr.splitlines()[-1]
         return f"{data.get('host')}: {data.get('task')}: {msg}".strip()
     return None
 

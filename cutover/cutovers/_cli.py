@@ -1,4 +1,10 @@
-"""Shared by the controller-side commands the cutover playbooks run."""
+"""The one boundary of the controller-side commands the cutover playbooks run
+(``python -m cutover.cutovers.{dns,mail,portal,video}``).
+
+Each prints one JSON object on stdout. Exit 0: done (for ``verify``, every check passed);
+exit 1: it failed, and stdout is ``{"ok": false, "error": "<one line>"}`` (``verify``:
+``{"ok": false, "checks": [...]}``) with the same line on stderr, which Ansible shows as
+the task's error; exit 2: the playbook called it wrongly (argparse's usage error)."""
 
 from __future__ import annotations
 
@@ -33,9 +39,17 @@ def verify(inv: Inventory, check: Callable[..., list[Check]]) -> int:
     return 0 if ok else 1
 
 
+def fail(exc: CutoverError, **context: str) -> int:
+    """Report ``exc`` the boundary's way; the exit code to return."""
+    line = exc.one_line()
+    print(json.dumps({**context, "ok": False, "error": line}, ensure_ascii=False))
+    print(f"error: {line}", file=sys.stderr)
+    return 1
+
+
 def main(run: Callable[[], int]) -> None:
     try:
-        sys.exit(run())
+        code = run()
     except CutoverError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        code = fail(exc)
+    sys.exit(code)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from cutover.cutovers import _cli
 from cutover.cutovers.dns.actions import ACTIONS, Context, Options, run, services
 from cutover.errors import CutoverError
 from cutover.inventory import load
@@ -43,11 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         result = run(args.action, Context(inv, args.run_dir, tsig, options))
     except CutoverError as exc:
-        print(json.dumps({"action": args.action, "ok": False, "error": exc.one_line()}))
-        return 1
+        return _cli.fail(exc, action=args.action)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _cli.main(main)

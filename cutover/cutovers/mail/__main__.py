@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from cutover.cutovers import _cli
 from cutover.cutovers.mail.actions import ACTIONS, Context, run
 from cutover.errors import CutoverError
 from cutover.inventory import load
@@ -37,11 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         result = run(args.action, ctx)
     except CutoverError as exc:
-        print(json.dumps({"action": args.action, "ok": False, "error": exc.one_line()}))
-        return 1
+        return _cli.fail(exc, action=args.action)
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _cli.main(main)
