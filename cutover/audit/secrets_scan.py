@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from cutover import paths
-from cutover.provision import secrets as secretlib
+from cutover import secretstore as secretlib
 
 # Shorter values would match ordinary text; the project never generates such secrets.
 MIN_SECRET_LEN = 8

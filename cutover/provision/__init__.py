@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from cutover import paths
+from cutover import secretstore as secretlib
 from cutover.ansible.runner import ConnectionSettings, run_playbook
 from cutover.errors import ConfigError, Location
 from cutover.inventory import Inventory
 from cutover.lab.paths import lab_dir
-from cutover.provision import secrets as secretlib
 from cutover.provision import vars as varslib
 from cutover.redact import Redactor
+from cutover.secretstore import env_dir
 
 PLAYBOOK = "provision.yml"
 EventHandler = Callable[[dict[str, Any]], None]
@@ -54,14 +55,6 @@ class RunResult:
     def failed_hosts(self) -> list[str]:
         bad = {**self.stats.get("failures", {}), **self.stats.get("dark", {})}
         return sorted(h for h, n in bad.items() if n)
-
-
-def env_dir(inv: Inventory) -> Path:
-    """``.state/provision/<merger>-<env>/``: secrets.json, pki/, secret-vars.json, runs/,
-    private/ (what cutover runs fetch that holds credentials, per run)."""
-    path = paths.state_dir() / "provision" / f"{inv.name}-{inv.environment}"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
 
 
 def ansible_inventory(inv: Inventory) -> Path:

@@ -26,24 +26,10 @@ from typing import Any
 
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, SHARED, Host, Province, Service
-from cutover.provision.secrets import Secrets
+from cutover.naming import CUTOVER_KEY, probe_address, prosody_encode, xfr_key
+from cutover.secretstore import Secrets
 
 SEED_MESSAGES = 3  # messages seeded per as-is mailbox, each with its own Message-ID
-PROBE_LOCAL = "probe"
-CUTOVER_KEY = "cutover"  # the TSIG key that may update the zones the cutover changes
-
-
-def probe_address(province: Province) -> str:
-    return f"{PROBE_LOCAL}@{province.domain}"
-
-
-def xfr_key(owner: str) -> str:
-    return f"xfr-{owner}"
-
-
-def prosody_encode(text: str) -> str:
-    """Prosody's datamanager file-name encoding: every non-alphanumeric as %xx."""
-    return "".join(c if c.isalnum() and c.isascii() else f"%{ord(c):02x}" for c in text)
 
 
 def _in_zone(name: str, zone: str) -> bool:

@@ -22,7 +22,7 @@ import httpx
 
 from cutover.clients import imap, xmpp
 from cutover.inventory.model import MERGED
-from cutover.provision.vars import probe_address
+from cutover.naming import probe_address
 from cutover.report.model import ProbeSample, ProbeSeries
 from cutover.verify import Context
 

@@ -16,12 +16,12 @@ from typing import TypeVar
 
 import dns.message
 
+from cutover import secretstore as secretlib
 from cutover.clients import dns as dnsclient
 from cutover.errors import ConfigError, Location
 from cutover.inventory import Inventory
 from cutover.inventory.model import Service
-from cutover.provision import env_dir
-from cutover.provision import secrets as secretlib
+from cutover.secretstore import env_dir
 
 # as-is: every province on its own systems (after provisioning, after a rollback);
 # merged: the cutover done, as citizens reach it through the resolver.

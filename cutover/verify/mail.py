@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 from cutover.clients import imap
 from cutover.inventory.model import Service
-from cutover.provision.vars import probe_address
+from cutover.naming import probe_address
 from cutover.verify import Check, Context
 
 

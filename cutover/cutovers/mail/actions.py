@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cutover import secretstore as secretlib
 from cutover.cutovers.mail import accounting
 from cutover.cutovers.mail.plan import endpoint_users, sync_plan
 from cutover.cutovers.mail.routing import mappings, tables
 from cutover.errors import CutoverError
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, Service
-from cutover.provision import secrets as secretlib
 
 
 class MailVerifyError(CutoverError):

@@ -6,7 +6,7 @@ from typing import Any
 
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, Service
-from cutover.provision.vars import prosody_encode
+from cutover.naming import prosody_encode
 
 
 def build(inv: Inventory) -> dict[str, Any]:

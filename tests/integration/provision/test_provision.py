@@ -173,7 +173,7 @@ def test_zone_read_as_snapshot_plus_ixfr_equals_an_axfr(plab, tmp_path, monkeypa
     from cutover.cutovers.dns.rrsets import RRset, absolute, to_plain
     from cutover.cutovers.dns.update import send
     from cutover.inventory import load
-    from cutover.provision import env_dir
+    from cutover.secretstore import env_dir
 
     monkeypatch.setenv("CUTOVER_STATE_DIR", str(plab.state))
     inv = load(plab.dir, "lab")

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from cutover import cli
 from cutover.audit.secrets_scan import Secret, lab_secret_items, lab_secrets, scan_run
-from cutover.provision.secrets import Secrets, ssha512
+from cutover.secretstore import Secrets, ssha512
 
 PASSWORD = secrets.token_urlsafe(18)
 TSIG = base64.b64encode(secrets.token_bytes(32)).decode()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cutover import secretstore as secretlib
 from cutover.inventory import find_merger_dir, load
-from cutover.provision import secrets as secretlib
 from cutover.provision import vars as varslib
 
 ROOT = Path(__file__).resolve().parents[3]

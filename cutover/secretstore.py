@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cutover import paths
+from cutover.inventory import Inventory
+
 SCRAM_ITERATIONS = 10_000  # Prosody 0.12's default: a login never rewrites the account file
 
 
@@ -45,6 +48,14 @@ def scram_sha1(password: str, salt: str, iterations: int = SCRAM_ITERATIONS) -> 
 
 def _password() -> str:
     return secrets.token_urlsafe(18)
+
+
+def env_dir(inv: Inventory) -> Path:
+    """``.state/provision/<merger>-<env>/``: secrets.json, pki/, secret-vars.json, runs/,
+    private/ (what cutover runs fetch that holds credentials, per run)."""
+    path = paths.state_dir() / "provision" / f"{inv.name}-{inv.environment}"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
 
 
 @dataclass
