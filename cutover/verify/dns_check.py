@@ -11,7 +11,7 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
-from cutover.provision.vars import ZoneData, zones
+from cutover.inventory.zones import ZoneData, zones
 from cutover.verify import Check, Context, retry
 
 
