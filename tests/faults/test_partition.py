@@ -3,9 +3,10 @@ during the mail sync: detected, rolled back, nothing lost.
 
 While mail.presync runs (watched in the journal), every packet between the Kon Tum host
 and the merged host is dropped silently (nftables in the Kon Tum host's network
-namespace), as a failed link would. Kon Tum's dsync to the merged endpoint then hangs:
-cutover-dsync-run kills it after mail_dsync_timeout and reports it failed, the playbook
-fails, the step fails in its action and the run rolls back. After the partition heals,
+namespace), as a failed link would. Kon Tum's SSH forward to the merged endpoint then
+cannot come up (or, up already, its dsync hangs and cutover-dsync-run kills it after
+mail_dsync_timeout); either is reported, the endpoint is closed all the same, the step
+fails in its action and the run rolls back. After the partition heals,
 the lab verifies as-is and every probe message sent meanwhile is in its home mailbox on
 the province's own server. The partition is healed in teardown whatever happens.
 """
@@ -26,6 +27,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 RUN = "partition"
 LOG = "partition.log"
 DSYNC_TIMEOUT_S = 20
+# what the mail sync opens; the script prints each that is still there
+ENDPOINT_LEFTOVERS = r"""
+for f in /etc/dovecot/cutover-dsync /etc/dovecot/cutover-dsync-client.conf \
+         /var/lib/cutover-dsync /var/lib/cutover-dsync-tunnel; do
+  [ -e "$f" ] && echo "file $f"
+done
+getent passwd cutover-dsync >/dev/null && echo "user cutover-dsync"
+ss -Htln 'sport = :12345' | grep -q . && echo "listening :12345"
+true
+"""
 
 
 def _run_with_partition(lab: FaultLab, merged: str) -> None:
@@ -78,12 +89,20 @@ def test_partition_during_mail_sync_is_detected_rolled_back_and_loses_nothing(
         assert steps["mail.presync"].state == "failed"
         assert {e.data.get("phase") for e in failed if e.step == "mail.presync"} == {"action"}
 
-        # the hung dsync was killed and reported, not ignored: the runner's JSON says so
+        # The partition was seen and reported, not ignored, wherever it struck: a forward
+        # that could not reach the merged server (before it was up), or the dsync through
+        # it hung and killed after its timeout (the runner's JSON says so).
         reports = [
             (pdd / "artifacts" / "action" / "stdout").read_text(errors="replace")
             for pdd, _ in action_dirs(lab.run_dir(RUN), "mail.presync")
         ]
-        assert any(f"timed out after {DSYNC_TIMEOUT_S}s" in text for text in reports), reports
+        seen = (f"timed out after {DSYNC_TIMEOUT_S}s", "forward to the merged server")
+        assert any(s in text for text in reports for s in seen), reports
+        assert any("the mail sync failed on" in text for text in reports), reports
+        # and the endpoint was closed all the same: nothing of it left on either side
+        for host in ("kontum", "merged"):
+            left = lab.kit.attach(lab.container(host), ENDPOINT_LEFTOVERS).stdout.strip()
+            assert not left, (host, left)
         # every step whose action changed something was rolled back
         plan = lab.loaded("dns-mail.yml")
         for sid, rec in steps.items():
