@@ -224,7 +224,7 @@ def _mail(
                 hint="use an address at a province's domain",
             )
         raw.append((m.address, m.name, provinces[domain].id, False, msrc, ("mail", "mailboxes", i)))
-    gen = env.generate
+    gen = env.generated
     for p in merger.provinces:
         for person in generate.people(gen.seed, p.id, gen.mailboxes_per_province):
             address = f"{person.local}@{p.domain}"
@@ -305,7 +305,7 @@ def _portal(
     merger: MergerFile, src: Source, env: EnvFile
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     target = next(p for p in merger.provinces if p.id == merger.target)
-    gen = env.generate
+    gen = env.generated
     pages = {
         p.id: tuple(
             generate.page_paths(gen.seed, p.id, list(merger.portal.sections), gen.pages_per_section)
@@ -366,7 +366,7 @@ def _video(
     per: defaultdict[str, int] = defaultdict(int)
     accounts: list[Account] = []
     for m in mailboxes:
-        if m.generated and per[m.province] < env.generate.accounts_per_province:
+        if m.generated and per[m.province] < env.generated.accounts_per_province:
             per[m.province] += 1
             accounts.append(Account(m.address, m.province, m.new_address))
     return tuple(rooms), tuple(accounts)

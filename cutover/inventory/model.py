@@ -208,7 +208,7 @@ class Host(Strict):
 
 
 class Generate(Strict):
-    """How much seeded data to generate at load; never committed."""
+    """How much seeded data to generate at load (the lab only); never committed."""
 
     seed: int = 20250701
     mailboxes_per_province: int = Field(default=50, ge=0, le=200_000)
@@ -223,7 +223,29 @@ class EnvFile(Strict):
     compute: Literal["lab", "openstack"]
     network: Network
     hosts: list[Host] = Field(min_length=1)
-    generate: Generate = Generate()
+    # The lab's made-up data; staging and production hold the sites' real data, listed in
+    # merger.yml (or discovered), never invented.
+    generate: Generate | None = None
     # Every zone's default TTL in this environment, instead of the merger's. The lab uses
     # minutes so that a rehearsal waits out the old TTL in minutes, not hours.
     zone_ttl: int | None = Field(default=None, ge=1)
+
+    @field_validator("generate")
+    @classmethod
+    def _generate_in_the_lab_only(
+        cls, value: Generate | None, info: ValidationInfo
+    ) -> Generate | None:
+        environment = info.data.get("environment")
+        if value is not None and environment != "lab":
+            raise ValueError(
+                f"generate: makes up data, which only the lab may do; {environment} holds "
+                "the sites' real data: list it in merger.yml and remove generate:"
+            )
+        return value
+
+    @property
+    def generated(self) -> Generate:
+        """How much to generate: nothing where ``generate:`` is absent."""
+        return self.generate or Generate(
+            mailboxes_per_province=0, pages_per_section=0, accounts_per_province=0
+        )

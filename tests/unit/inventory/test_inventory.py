@@ -3,6 +3,7 @@ kind of bad input is one ConfigError citing the right file and line."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -60,9 +61,15 @@ def test_lab_mail_has_cross_province_collisions_resolved(merger):
         assert new.split("@")[0] != old.split("@")[0] or old.endswith("@" + target)
 
 
-def test_generated_data_is_deterministic_and_scales():
-    a = load(INVENTORIES / "cantho-haugiang-soctrang", "production")
-    b = load(INVENTORIES / "cantho-haugiang-soctrang", "production")
+def test_generated_data_is_deterministic_and_scales(tmp_path):
+    # the lab's generate: at a production site's size (only the lab generates)
+    copy = tmp_path / "cantho-haugiang-soctrang"
+    shutil.copytree(INVENTORIES / "cantho-haugiang-soctrang", copy)
+    lab = copy / "lab" / "inventory.yml"
+    text = re.sub(r"mailboxes_per_province: \d+", "mailboxes_per_province: 3000", lab.read_text())
+    lab.write_text(text)
+    a = load(copy, "lab")
+    b = load(copy, "lab")
     assert a.mailboxes == b.mailboxes and a.url_map == b.url_map
     assert len(a.mailboxes) >= 3 * 3000
 
@@ -128,3 +135,23 @@ def test_misspelt_key_is_named_with_the_field_it_should_be(tmp_path):
     assert "adress: Extra inputs are not permitted" in err.message
     assert err.where is not None and err.where.line == 6
     assert err.hint == "did you mean 'address'?"
+
+
+@pytest.mark.parametrize("merger", MERGERS)
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_only_the_lab_makes_up_data(merger, environment, tmp_path):
+    """Staging and production hold the sites' real data: a generate: there is refused at
+    its line, and without it nothing is generated."""
+    inv = load(INVENTORIES / merger, environment)
+    assert not any(m.generated for m in inv.mailboxes)
+    copy = tmp_path / merger
+    shutil.copytree(INVENTORIES / merger, copy)
+    env_file = copy / environment / "inventory.yml"
+    lines = env_file.read_text().splitlines()
+    env_file.write_text("\n".join([*lines, "generate:", "  seed: 1", ""]))
+    with pytest.raises(ConfigError) as info:
+        load(copy, environment)
+    err = info.value
+    assert "only the lab may" in err.message
+    assert err.where is not None and err.where.path == env_file
+    assert err.where.line == len(lines) + 1
