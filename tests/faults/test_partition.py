@@ -27,16 +27,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 RUN = "partition"
 LOG = "partition.log"
 DSYNC_TIMEOUT_S = 20
-# what the mail sync opens; the script prints each that is still there
-ENDPOINT_LEFTOVERS = r"""
-for f in /etc/dovecot/cutover-dsync /etc/dovecot/cutover-dsync-client.conf \
-         /var/lib/cutover-dsync /var/lib/cutover-dsync-tunnel; do
-  [ -e "$f" ] && echo "file $f"
-done
-getent passwd cutover-dsync >/dev/null && echo "user cutover-dsync"
-ss -Htln 'sport = :12345' | grep -q . && echo "listening :12345"
-true
-"""
 
 
 def _run_with_partition(lab: FaultLab, merged: str) -> None:
@@ -101,7 +91,7 @@ def test_partition_during_mail_sync_is_detected_rolled_back_and_loses_nothing(
         assert any("the mail sync failed on" in text for text in reports), reports
         # and the endpoint was closed all the same: nothing of it left on either side
         for host in ("kontum", "merged"):
-            left = lab.kit.attach(lab.container(host), ENDPOINT_LEFTOVERS).stdout.strip()
+            left = lab.kit.dsync_leftovers(lab.container(host))
             assert not left, (host, left)
         # every step whose action changed something was rolled back
         plan = lab.loaded("dns-mail.yml")

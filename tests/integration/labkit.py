@@ -131,6 +131,24 @@ def _portable_plan(text: str, merger: str | None = None) -> str:
     return re.sub(r"window: .*\n", "", text)
 
 
+# What the mail sync opens: the endpoint (its service, password, userdb, tunnel user with the
+# forwards' authorized_keys) and each old server's forward, client password and key. The
+# script prints each that is still there.
+DSYNC_LEFTOVERS = r"""
+for f in /etc/dovecot/cutover-dsync /etc/dovecot/cutover-dsync-client.conf \
+         /var/lib/cutover-dsync /var/lib/cutover-dsync-tunnel \
+         /etc/systemd/system/cutover-dsync.service; do
+  [ -e "$f" ] && echo "file $f"
+done
+getent passwd cutover-dsync >/dev/null && echo "user cutover-dsync"
+for u in cutover-dsync.service cutover-dsync-tunnel.service; do
+  systemctl is-active -q "$u" && echo "active $u"
+done
+ss -Htln 'sport = :12345' | grep -q . && echo "listening :12345"
+true
+"""
+
+
 class CutoverLab:
     """A lab of its own. ``ids``: a generated small merger of those provinces (plans
     taken from quangngai-kontum); ``copy``: a copy of that real merger's inventory.
@@ -235,6 +253,12 @@ class CutoverLab:
             ["lxc-attach", "-n", container, "--", "sh", "-c", script],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
+
+    def dsync_leftovers(self, container: str) -> list[str]:
+        """What of the mail sync's endpoint is still there in ``container`` ([]: nothing)."""
+        out = self.attach(container, DSYNC_LEFTOVERS)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip().splitlines()
 
     def cleanup(self) -> None:
         self.cli("lab", "down", str(self.dir), check=False)

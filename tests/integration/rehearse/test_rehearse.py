@@ -70,34 +70,14 @@ def assert_clean(run: dict[str, Any], state: str) -> None:
     assert {s["service"] for s in report["probes"]} == {"dns", "https", "smtp", "imap", "xmpp"}
 
 
-# What the mail sync opens: the endpoint (its service, password, userdb, tunnel user with the
-# forwards' authorized_keys) and each old server's forward, client password and key. The
-# script prints each that is still there.
-LEFTOVERS = r"""
-for f in /etc/dovecot/cutover-dsync /etc/dovecot/cutover-dsync-client.conf \
-         /var/lib/cutover-dsync /var/lib/cutover-dsync-tunnel \
-         /etc/systemd/system/cutover-dsync.service; do
-  [ -e "$f" ] && echo "file $f"
-done
-getent passwd cutover-dsync >/dev/null && echo "user cutover-dsync"
-for u in cutover-dsync.service cutover-dsync-tunnel.service; do
-  systemctl is-active -q "$u" && echo "active $u"
-done
-ss -Htln 'sport = :12345' | grep -q . && echo "listening :12345"
-true
-"""
-
-
 def assert_endpoint_closed(lab: CutoverLab) -> None:
     """After a run, forward or rolled back, nothing of the dsync endpoint is left open."""
     containers = lab.containers()
     assert len(containers) >= 3, containers
     left = {}
     for name in containers:
-        out = lab.attach(name, LEFTOVERS)
-        assert out.returncode == 0, out.stderr
-        if out.stdout.strip():
-            left[name] = out.stdout.split("\n")
+        if found := lab.dsync_leftovers(name):
+            left[name] = found
     assert not left, left
 
 
