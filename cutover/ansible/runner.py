@@ -17,6 +17,7 @@ import os
 import shlex
 import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,10 +64,19 @@ class PlaybookResult:
     artifact_dir: Path
     failures: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return self.status == "successful" and self.rc == 0
+
+    def total(self, key: str) -> int:
+        """``key`` (changed, ok, failures...) summed over the hosts."""
+        return sum((self.stats.get(key) or {}).values())
+
+    def failed_hosts(self) -> list[str]:
+        bad = {**(self.stats.get("failures") or {}), **(self.stats.get("dark") or {})}
+        return sorted(h for h, n in bad.items() if n)
 
     def summary(self) -> str:
         if self.ok:
@@ -198,6 +208,7 @@ def run_playbook(
         kwargs["cmdline"] = " ".join(cmdline)
     if timeout:
         kwargs["timeout"] = max(1, int(timeout))
+    started = time.monotonic()
     try:
         runner = ansible_runner.run(**kwargs)
     except Exception as exc:  # ansible-runner raises bare exceptions for bad setups
@@ -212,4 +223,5 @@ def run_playbook(
         artifact_dir=artifact_dir,
         failures=failures,
         stats=dict(runner.stats or {}),
+        seconds=time.monotonic() - started,
     )

@@ -68,9 +68,9 @@ def provision(
         "status": result.status,
         "seconds": round(result.seconds, 1),
         "changed": result.total("changed"),
-        "changed_by_host": {h: n for h, n in result.stats.get("changed", {}).items() if n},
+        "changed_by_host": {h: n for h, n in (result.stats.get("changed") or {}).items() if n},
         "failed_hosts": failed_hosts,
-        "artifacts": str(result.artifacts),
+        "artifacts": str(result.artifact_dir),
     }
     verb = "would change" if check else "changed"
     out.result(
@@ -78,11 +78,11 @@ def provision(
         render=f"provision {inv.name}/{inv.environment}: {result.status} in "
         f"{result.seconds:.1f} s, {verb} {summary['changed']} tasks"
         + (f", failed on {', '.join(failed_hosts)}" if failed_hosts else "")
-        + f" (artifacts: {result.artifacts})",
+        + f" (artifacts: {result.artifact_dir})",
     )
     if not result.ok:
         raise PlaybookError(
-            f"provision failed (rc {result.rc})", hint=f"see {result.artifacts}/stdout"
+            f"provision failed (rc {result.rc})", hint=f"see {result.artifact_dir}/stdout"
         )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cutover import paths
 from cutover import secretstore as secretlib
-from cutover.ansible.runner import ConnectionSettings, run_playbook
+from cutover.ansible.runner import ConnectionSettings, PlaybookResult, run_playbook
 from cutover.errors import ConfigError, Location
 from cutover.inventory import Inventory
 from cutover.lab.paths import lab_dir
@@ -35,26 +35,6 @@ PROVISION_ENV = {
     "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "False",
     "ANSIBLE_NO_TARGET_SYSLOG": "True",
 }
-
-
-@dataclass
-class RunResult:
-    status: str
-    rc: int
-    seconds: float
-    artifacts: Path
-    stats: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "successful" and self.rc == 0
-
-    def total(self, key: str) -> int:
-        return sum(self.stats.get(key, {}).values())
-
-    def failed_hosts(self) -> list[str]:
-        bad = {**self.stats.get("failures", {}), **self.stats.get("dark", {})}
-        return sorted(h for h, n in bad.items() if n)
 
 
 def ansible_inventory(inv: Inventory) -> Path:
@@ -112,7 +92,7 @@ def _strings(value: Any) -> Iterator[str]:
 
 def provision(
     inv: Inventory, *, check: bool = False, on_event: EventHandler | None = None
-) -> RunResult:
+) -> PlaybookResult:
     """Run the provisioning playbook through the project's runner: its own private data
     dir under ``runs/``, every secret of the run masked in events and artifacts."""
     prepared = prepare(inv)
@@ -120,8 +100,7 @@ def provision(
     data_dir = env_dir(inv) / "runs" / ident
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = json.loads(prepared.secret_vars.read_text(encoding="utf-8"))
-    started = time.monotonic()
-    result = run_playbook(
+    return run_playbook(
         paths.project_root() / "playbooks" / PLAYBOOK,
         private_data_dir=data_dir,
         inventory=prepared.inventory,
@@ -133,8 +112,4 @@ def provision(
         on_event=on_event,
         redactor=Redactor(_strings(secret)),
         ident=ident,
-    )
-    stats = {k: dict(v) for k, v in result.stats.items() if isinstance(v, dict)}
-    return RunResult(
-        result.status, result.rc, time.monotonic() - started, result.artifact_dir, stats
     )

@@ -130,7 +130,7 @@ def rehearse(options: Options, report: Report) -> Result:
         if not result.ok:
             raise RehearsalError(
                 f"provisioning failed on {', '.join(result.failed_hosts()) or 'the controller'}",
-                hint=f"see the ansible-runner artifacts in {result.artifacts}",
+                hint=f"see the ansible-runner artifacts in {result.artifact_dir}",
             )
         report("phase", name="verify-as-is")
         if not _verify(inv, "as-is", report):
