@@ -95,4 +95,11 @@ def load(merger_dir: Path, environment: str) -> Inventory:
             ("environment",),
             hint=f"set environment: {environment}",
         )
+    if env.generate is not None and environment != "lab":
+        raise env_src.error(
+            f"generate: makes up data, which only the lab may do; {environment} holds the "
+            "sites' real data",
+            ("generate",),
+            hint="list the mailboxes, pages and accounts in merger.yml and remove generate:",
+        )
     return checks.resolve(merger, merger_src, env, env_src, merger_dir)

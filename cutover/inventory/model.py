@@ -230,19 +230,6 @@ class EnvFile(Strict):
     # minutes so that a rehearsal waits out the old TTL in minutes, not hours.
     zone_ttl: int | None = Field(default=None, ge=1)
 
-    @field_validator("generate")
-    @classmethod
-    def _generate_in_the_lab_only(
-        cls, value: Generate | None, info: ValidationInfo
-    ) -> Generate | None:
-        environment = info.data.get("environment")
-        if value is not None and environment != "lab":
-            raise ValueError(
-                f"generate: makes up data, which only the lab may do; {environment} holds "
-                "the sites' real data: list it in merger.yml and remove generate:"
-            )
-        return value
-
     @property
     def generated(self) -> Generate:
         """How much to generate: nothing where ``generate:`` is absent."""
