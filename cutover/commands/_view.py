@@ -133,3 +133,49 @@ def outcome_data(outcome: Outcome) -> dict[str, Any]:
         "run_dir": str(outcome.run_dir),
         "steps": outcome.steps,
     }
+
+
+class LabProgress(Progress):
+    """Engine progress plus a lab's: its phases (rehearsal), hosts, snapshots and
+    verifications."""
+
+    def _line(self, kind: str, data: dict[str, Any]) -> str | None:
+        match kind:
+            case "phase":
+                return f"[bold]== {escape(str(data['name']))}[/bold]"
+            case "verify":
+                mark = "[green]passed[/green]" if data["ok"] else "[red]FAILED[/red]"
+                failed = "".join(f"\n    {escape(f)}" for f in data.get("failed", []))
+                state = escape(str(data["state"]))
+                return f"verification {state}: {mark} ({data['passed']} checks){failed}"
+            case "host.ready":
+                count = escape(f"[{data['done']}/{data['total']}]")
+                return f"  host {escape(str(data['host']))} {count}"
+            case "snapshot.restored":
+                return (
+                    f"lab restored from snapshot {escape(str(data['name']))} "
+                    f"(key {escape(str(data['key']))}) in {data['seconds']} s: provisioning skipped"
+                )
+            case "snapshot.saved":
+                return (
+                    f"provisioned lab saved as snapshot {escape(str(data['name']))} "
+                    f"(key {escape(str(data['key']))}) in {data['seconds']} s"
+                )
+            case "snapshot.stale":
+                changed = escape(", ".join(data["changed"]))
+                return f"snapshot {escape(str(data['name']))} is stale ({changed} changed)"
+            case "snapshot.dropped":
+                reason = escape(str(data["reason"]))
+                return f"snapshot {escape(str(data['name']))} dropped: {reason}"
+            case "bridge.ready":
+                return f"bridge {escape(str(data['bridge']))} {escape(str(data['address']))}"
+            case "stack.event":
+                return f"  {escape(str(data['text']))}"
+            case "hosts.start":
+                return f"bringing up {data['total']} hosts"
+            case "host.removed" | "host.destroyed":
+                return f"  removed {escape(str(data['host']))}"
+            case "template.build":
+                template = escape(str(data["template"]))
+                return f"building the lab template {template} (once, a few minutes)"
+        return super()._line(kind, data)

@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from cutover.commands._view import Progress
+from cutover.commands._view import LabProgress
 from cutover.context import state
 from cutover.errors import ConfigError, EngineError
 from cutover.output import Output
 from cutover.report.i18n import LANGS
-
-
-class _Reporter(Progress):
-    """Engine progress plus the rehearsal's own phases and verifications."""
-
-    def _line(self, kind: str, data: dict[str, Any]) -> str | None:
-        match kind:
-            case "phase":
-                return f"[bold]== {escape(str(data['name']))}[/bold]"
-            case "verify":
-                mark = "[green]passed[/green]" if data["ok"] else "[red]FAILED[/red]"
-                failed = "".join(f"\n    {escape(f)}" for f in data.get("failed", []))
-                state = escape(str(data["state"]))
-                return f"verification {state}: {mark} ({data['passed']} checks){failed}"
-            case "host.ready":
-                count = escape(f"[{data['done']}/{data['total']}]")
-                return f"  host {escape(str(data['host']))} {count}"
-            case "template.build":
-                template = escape(str(data["template"]))
-                return f"building the lab template {template} (once, a few minutes)"
-        return super()._line(kind, data)
 
 
 def rehearse_command(
@@ -51,6 +29,14 @@ def rehearse_command(
     ] = None,
     runs: Annotated[Path | None, typer.Option("--runs-dir", help="Where runs are kept.")] = None,
     tasks: Annotated[bool, typer.Option("--tasks/--no-tasks", help="Show Ansible tasks.")] = False,
+    snapshots: Annotated[
+        bool,
+        typer.Option(
+            "--snapshot/--no-snapshot",
+            help="Restore the provisioned lab from its snapshot when its key matches, and "
+            "save one after provisioning (--no-snapshot: provision from the template).",
+        ),
+    ] = True,
 ) -> None:
     """Rehearse a merger's whole cutover on its lab twin and write the report."""
     if lang not in LANGS:
@@ -60,8 +46,16 @@ def rehearse_command(
 
     out: Output = state(ctx).out
     result = rehearse(
-        Options(merger, plan=plan, inject_failure=inject_failure, keep=keep, lang=lang, runs=runs),
-        _Reporter(out, tasks=tasks),
+        Options(
+            merger,
+            plan=plan,
+            inject_failure=inject_failure,
+            keep=keep,
+            lang=lang,
+            runs=runs,
+            snapshots=snapshots,
+        ),
+        LabProgress(out, tasks=tasks),
     )
     r = result.rehearsal
     summary = {

@@ -74,7 +74,7 @@ def spec_of(inv: Inventory, template_name: str) -> LabSpec:
 
 
 @contextmanager
-def _locked(lab: str) -> Iterator[Path]:
+def locked(lab: str) -> Iterator[Path]:
     """One lab command at a time per lab; the lock dies with its process (kill -9 too)."""
     directory = lab_dir(lab)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -139,11 +139,17 @@ def finish(inv: Inventory, spec: LabSpec, keys: KeyPair, states: list[HostState]
 
 
 def up(
-    inv: Inventory, report: Report = _quiet, apply: HostsApplier = apply_hosts_directly
+    inv: Inventory,
+    report: Report = _quiet,
+    apply: HostsApplier = apply_hosts_directly,
+    restore: Callable[[LabSpec], None] | None = None,
 ) -> LabResult:
+    """``restore``: puts saved hosts in place (a snapshot) before they are started."""
     lab = inv.env.network.lab or ""
-    with _locked(lab):
+    with locked(lab):
         spec, keys = prepare(inv, report)
+        if restore is not None:
+            restore(spec)
         report("hosts.start", total=len(spec.hosts))
         states = apply(list(spec.hosts), keys, report)
         return finish(inv, spec, keys, states)
@@ -151,7 +157,7 @@ def up(
 
 def down(lab: str, bridge_name: str | None, report: Report = _quiet) -> int:
     """Destroy every container of ``lab``, its bridge and its state; returns the count."""
-    with _locked(lab) as directory:
+    with locked(lab) as directory:
         names = lxc.containers_of(lab)
         with ThreadPoolExecutor(max_workers=8) as pool:
             for name, _ in zip(names, pool.map(lxc.destroy, names), strict=True):

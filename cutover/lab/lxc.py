@@ -71,7 +71,7 @@ def marker(name: str) -> dict[str, str] | None:
     return data
 
 
-def _spec_record(spec: HostSpec) -> dict[str, str]:
+def spec_record(spec: HostSpec) -> dict[str, str]:
     return {k: str(v) for k, v in asdict(spec).items()}
 
 
@@ -123,12 +123,42 @@ def destroy(name: str) -> None:
     run(["lxc-destroy", "-f", "-n", name])
 
 
+def stop(spec: HostSpec) -> None:
+    """A clean shutdown (services flush their files), hard after 60 s."""
+    if running(spec.name):
+        run(["lxc-stop", "-n", spec.name, "-t", "60"], timeout=90)
+
+
+def delta(name: str) -> Path:
+    """The container's overlay upper layer: everything it changed on top of the template."""
+    for line in (lxcpath() / name / "config").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "lxc.rootfs.path" and value.strip().startswith("overlay:"):
+            return Path(value.strip().rsplit(":", 1)[1])
+    raise LabError(f"{name} is not an overlay clone of the template", hint="lab down, then up")
+
+
+def replace_delta(spec: HostSpec, saved: Path) -> None:
+    """The host made again from the template with ``saved`` as its upper layer (a copy:
+    the saved layer stays as it is for the next restore)."""
+    _clone(spec)
+    upper = delta(spec.name)
+    run(["rm", "-rf", "--one-file-system", str(upper)])
+    copy_tree(saved, upper)
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """``src`` copied to the new path ``dst`` as an overlay layer needs: whiteouts (0:0
+    character devices), opaque-directory xattrs, owners, modes and hard links kept."""
+    run(["cp", "-a", "--reflink=auto", str(src), str(dst)], timeout=900)
+
+
 def _clone(spec: HostSpec) -> None:
     if exists(spec.name) or (lxcpath() / spec.name).exists():
         destroy(spec.name)
     run(["lxc-copy", "-n", spec.template, "-N", spec.name, "-s", "-B", "overlay"])
     _write_config(spec)
-    (lxcpath() / spec.name / MARKER).write_text(json.dumps(_spec_record(spec), indent=2) + "\n")
+    (lxcpath() / spec.name / MARKER).write_text(json.dumps(spec_record(spec), indent=2) + "\n")
 
 
 def _attach(name: str, script: str, input_text: str | None = None) -> str:
@@ -153,7 +183,7 @@ def _veth_on_bridge(spec: HostSpec) -> None:
 
 def ensure(spec: HostSpec, keys: KeyPair, timeout: float = 90) -> HostState:
     """Make the host exist, run, accept the lab key and answer SSH; return its identity."""
-    if marker(spec.name) != _spec_record(spec):
+    if marker(spec.name) != spec_record(spec):
         _clone(spec)
     if running(spec.name):
         _veth_on_bridge(spec)

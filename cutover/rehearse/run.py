@@ -1,9 +1,9 @@
 """``cutover rehearse``: a whole cutover of a merger on its lab twin, measured.
 
-Lab up (or reuse), provision the as-is state, verify it, start continuous probes, run
-the merger's plan with gates auto-approved, verify the end state, stop the probes,
-account for every probe message, and write the report into the run's folder. Progress
-goes to ``report(kind, **data)``; nothing here prints."""
+Lab up and provisioned (restored from its snapshot when the key matches), verified
+as-is; start continuous probes, run the merger's plan with gates auto-approved, verify
+the end state, stop the probes, account for every probe message, and write the report
+into the run's folder. Progress goes to ``report(kind, **data)``; nothing here prints."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cutover import provision as provisioning
 from cutover import verify
 from cutover.engine.core import RunOptions, check_options, create_run
 from cutover.engine.history import step_durations
 from cutover.engine.lock import describe, lock_name, read_lock, unlock_command
 from cutover.errors import ConfigError, CutoverError, Location
-from cutover.inventory import Inventory, find_merger_dir, load
+from cutover.inventory import find_merger_dir, load
 from cutover.journal import RUN_FINAL, Journal, runs_dir
 from cutover.lab import lab as lablib
 from cutover.lab import stack as lab_stack
 from cutover.plan import graph
 from cutover.plan.validate import LoadedPlan, load_plan
+from cutover.rehearse import labstate
 from cutover.rehearse.accounting import account
 from cutover.rehearse.probes import Prober
 from cutover.report import Rehearsal, steps_from_journal, write
@@ -47,6 +47,7 @@ class Options:
     runs: Path | None = None
     probe_rate_hz: float = 4.0
     settle_s: float = 5.0  # mail in flight when the plan ends gets this long to land
+    snapshots: bool = True  # restore the provisioned lab when its key matches; save it
 
 
 @dataclass
@@ -66,20 +67,6 @@ def plan_for(merger_dir: Path, given: Path | None) -> LoadedPlan:
             hint="write one, or pass --plan PATH",
         )
     return load_plan(path)
-
-
-def _verify(inv: Inventory, state: str, report: Report, settle_s: float = 60.0) -> bool:
-    # Right after provisioning (or a rollback) secondaries may still be transferring and
-    # services restarting: verify again until it passes or ``settle_s`` is over.
-    deadline = time.monotonic() + settle_s
-    result = verify.verify(inv, state)
-    while not result.ok and time.monotonic() < deadline:
-        time.sleep(5)
-        result = verify.verify(inv, state)
-    failed = [f"{c.service} {c.target}: {c.detail}" for c in result.checks if not c.ok]
-    report("verify", state=state, ok=result.ok, passed=len(result.checks) - len(failed),
-           failed=failed)  # fmt: skip
-    return result.ok
 
 
 def _step_info(plan: LoadedPlan, history: dict[str, float]) -> dict[str, dict[str, Any]]:
@@ -123,18 +110,8 @@ def rehearse(options: Options, report: Report) -> Result:
     _check_free(lock_name("lab", plan.model.merger))
 
     report("phase", name="lab")
-    lablib.up(inv, report, apply=lab_stack.hosts_applier(inv))
     try:
-        report("phase", name="provision")
-        result = provisioning.provision(inv)
-        if not result.ok:
-            raise RehearsalError(
-                f"provisioning failed on {', '.join(result.failed_hosts()) or 'the controller'}",
-                hint=f"see the ansible-runner artifacts in {result.artifact_dir}",
-            )
-        report("phase", name="verify-as-is")
-        if not _verify(inv, "as-is", report):
-            raise RehearsalError("the as-is lab does not verify", hint="see the failed checks")
+        labstate.provisioned(inv, report, lab_stack.hosts_applier(inv), snapshots=options.snapshots)
 
         history = step_durations(runs_dir(options.runs), plan.name)
         ctx = verify.context(inv)
@@ -155,7 +132,9 @@ def rehearse(options: Options, report: Report) -> Result:
             engine.close()
         end_state = "merged" if outcome.state == "succeeded" else "as-is"
         report("phase", name=f"verify-{end_state}")
-        verified = _verify(inv, end_state, report) if end_state in verify.STATES else True
+        verified = (
+            labstate.verify_state(inv, end_state, report) if end_state in verify.STATES else True
+        )
         time.sleep(options.settle_s)
         series = prober.stop()
         wall = time.monotonic() - t0
