@@ -62,6 +62,7 @@ def rehearse_command(
         "run": r.run_id,
         "state": r.state,
         "verified": result.verified,
+        "lab": result.lab,
         "report": str(result.html),
         "json": str(result.json),
         "wall_s": round(r.wall_s, 1),
@@ -75,7 +76,7 @@ def rehearse_command(
     out.result(
         summary,
         render=(
-            f"rehearsal {r.run_id}: {r.state}, verified={result.verified}, "
+            f"rehearsal {r.run_id}: {r.state}, verified={result.verified}, lab {result.lab}, "
             f"{r.failed_probes} failed probes, {len(r.messages.lost)} lost of "
             f"{r.messages.sent} messages, wall {r.wall_s:.0f} s vs critical path "
             f"{r.critical_path_s:.0f} s\nreport: {result.html}"

@@ -56,6 +56,7 @@ class Result:
     html: Path
     json: Path
     verified: bool
+    lab: labstate.How  # the provisioned lab restored from its snapshot, or provisioned
 
 
 def plan_for(merger_dir: Path, given: Path | None) -> LoadedPlan:
@@ -111,7 +112,8 @@ def rehearse(options: Options, report: Report) -> Result:
 
     report("phase", name="lab")
     try:
-        labstate.provisioned(inv, report, lab_stack.hosts_applier(inv), snapshots=options.snapshots)
+        applier = lab_stack.hosts_applier(inv)
+        lab_how = labstate.provisioned(inv, report, applier, snapshots=options.snapshots)
 
         history = step_durations(runs_dir(options.runs), plan.name)
         ctx = verify.context(inv)
@@ -170,4 +172,4 @@ def rehearse(options: Options, report: Report) -> Result:
         injected_failure=options.inject_failure,
     )
     html_path, json_path = write(rehearsal, run_dir, options.lang)
-    return Result(rehearsal, html_path, json_path, verified)
+    return Result(rehearsal, html_path, json_path, verified, lab_how)
