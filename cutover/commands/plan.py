@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from cutover.context import state
 from cutover.engine.history import step_durations
@@ -55,9 +56,26 @@ def _undo(step: Any) -> str:
 
 
 @plan_app.command("show")
-def show(ctx: typer.Context, plan: PlanArg, runs: RunsDirOpt = None) -> None:
+def show(
+    ctx: typer.Context,
+    plan: PlanArg,
+    runs: RunsDirOpt = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="Also predict the window in ENV (staging, production): its TTLs, its data "
+            "volumes, the rehearsed step and rollback times, with the arithmetic.",
+        ),
+    ] = None,
+) -> None:
     """The graph in execution order, the critical path and the ETA (from rehearsals)."""
     loaded = load_plan(plan)
+    prediction = None
+    if env is not None:
+        from cutover.report.window import predict_window
+
+        prediction = predict_window(loaded, env, runs_dir(runs))
     skipped: list[str] = []
     history = step_durations(runs_dir(runs), loaded.name, skipped)
     for reason in skipped:
@@ -99,6 +117,7 @@ def show(ctx: typer.Context, plan: PlanArg, runs: RunsDirOpt = None) -> None:
         "window": None
         if window is None
         else {"start": window.starts.isoformat(), "end": window.ends.isoformat(), "tz": window.tz},
+        "prediction": None if prediction is None else prediction.to_dict(),
     }
     table = Table(title=f"plan {loaded.name} ({len(rows)} steps)")
     for column in ("", "step", "kind", "needs", "owner / approver", "expect", "does", "undo"):
@@ -122,7 +141,15 @@ def show(ctx: typer.Context, plan: PlanArg, runs: RunsDirOpt = None) -> None:
         summary += (
             f"\nwindow {window.starts:%Y-%m-%d %H:%M} - {window.ends:%Y-%m-%d %H:%M} {window.tz}"
         )
-    state(ctx).out.result(data, render=Group(table, summary))
+    if prediction is not None:
+        summary += f"\n\nsuggested window in {prediction.env}: " + format_duration(
+            prediction.window_s
+        )
+        summary += "".join(f"\n  {line}" for line in prediction.arithmetic())
+        planned = None if window is None else (window.ends - window.starts).total_seconds()
+        if planned is not None and prediction.window_s > planned:
+            summary += f"\n  the plan's window ({format_duration(planned)}) is shorter than this"
+    state(ctx).out.result(data, render=Group(table, Text(summary)))
 
 
 @plan_app.command("schema")

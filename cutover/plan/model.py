@@ -150,6 +150,11 @@ class PlaybookStep(StepBase):
     inventory: str | None = None
     limit: str | None = None
     tags: list[str] = Field(default_factory=list)
+    scales_with: Literal["mailboxes", "pages", "accounts"] | None = Field(
+        None,
+        description="the data its cost follows: a window prediction scales its rehearsed "
+        "time by the target environment's count of it",
+    )
 
     @property
     def mutating(self) -> bool:

@@ -29,6 +29,7 @@ from cutover.rehearse import labstate
 from cutover.rehearse.accounting import account
 from cutover.rehearse.probes import Prober
 from cutover.report import Rehearsal, steps_from_journal, write
+from cutover.report.window import production_window
 
 Report = Callable[..., None]
 
@@ -157,6 +158,8 @@ def rehearse(options: Options, report: Report) -> Result:
         journal.close()
     steps, rollbacks = steps_from_journal(run_dir, _step_info(plan, history), started_at)
     critical_s, _ = graph.critical_path(plan.needs, durations)
+    # this run's journal is among the runs now: the prediction uses its step times too
+    predicted = production_window(plan, runs_dir(options.runs))
     rehearsal = Rehearsal(
         merger=inv.name,
         env="lab",
@@ -170,6 +173,8 @@ def rehearse(options: Options, report: Report) -> Result:
         rollbacks=rollbacks,
         messages=messages,
         injected_failure=options.inject_failure,
+        prediction=None if predicted is None else predicted.to_dict(),
+        prediction_lines=[] if predicted is None else predicted.arithmetic(),
     )
     html_path, json_path = write(rehearsal, run_dir, options.lang)
     return Result(rehearsal, html_path, json_path, verified, lab_how)

@@ -15,6 +15,8 @@ TEXT: dict[str, dict[str, str]] = {
     "critical": {"vi": "Đường găng (tối thiểu)", "en": "Critical path (lower bound)"},
     "window": {"vi": "Khung giờ đề xuất", "en": "Suggested window"},
     "margin": {"vi": "gồm dự phòng", "en": "including a safety margin of"},
+    "predicted": {"vi": "dự báo cho môi trường", "en": "predicted for"},
+    "arithmetic": {"vi": "Cách tính khung giờ", "en": "How the window is computed"},
     "timeline": {"vi": "Tiến trình các bước", "en": "Step timeline"},
     "planned": {"vi": "kế hoạch", "en": "planned"},
     "actual": {"vi": "thực tế", "en": "actual"},

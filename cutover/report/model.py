@@ -68,10 +68,16 @@ class Rehearsal:
     rollbacks: list[dict[str, Any]] = field(default_factory=list)
     messages: MessageAccount = field(default_factory=MessageAccount)
     injected_failure: str | None = None
-    safety_margin: float = 0.5  # the suggested window is the critical path plus this share
+    safety_margin: float = 0.5  # without a prediction: the lab's time plus this share
+    # The window predicted for the real environment (cutover.plan.predict's to_dict and
+    # its arithmetic lines); None for a merger with no staging or production inventory.
+    prediction: dict[str, Any] | None = None
+    prediction_lines: list[str] = field(default_factory=list)
 
     @property
     def suggested_window_s(self) -> float:
+        if self.prediction is not None:
+            return float(self.prediction["window_s"])
         return max(self.critical_path_s, self.wall_s) * (1 + self.safety_margin)
 
     @property

@@ -152,6 +152,13 @@ fill:#616161}.grid{stroke:#e0e0e0}.planned{fill:none;stroke:#9e9e9e;stroke-dasha
 """
 
 
+def _arithmetic(report: Rehearsal, lang: str) -> str:
+    if not report.prediction_lines:
+        return ""
+    lines = "\n".join(escape(line) for line in report.prediction_lines)
+    return f"<details><summary>{t('arithmetic', lang)}</summary><pre>{lines}</pre></details>"
+
+
 def html(report: Rehearsal, lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
@@ -168,7 +175,11 @@ def html(report: Rehearsal, lang: str) -> str:
         (
             t("window", lang),
             f"{duration(report.suggested_window_s)} ({t('margin', lang)} "
-            f"{int(report.safety_margin * 100)}%)",
+            f"{int(report.safety_margin * 100)}%)"
+            if report.prediction is None
+            else f"{duration(report.suggested_window_s)} ({t('predicted', lang)} "
+            f"{report.prediction['env']}, {t('margin', lang)} "
+            f"{int(report.prediction['margin'] * 100)}%)",
         ),
     ]
     if report.injected_failure:
@@ -204,6 +215,7 @@ def html(report: Rehearsal, lang: str) -> str:
 <body><h1>{t("title", lang)}: {escape(report.merger)}</h1>
 <p class="{"ok" if clean else "bad"}" id="verdict">{escape(verdict)}</p>
 <table>{fact_rows}</table>
+{_arithmetic(report, lang)}
 <h2>{t("timeline", lang)}</h2>
 <p class="legend"><span>▭ {t("planned", lang)}</span><span>▬ {t("actual", lang)}</span>
 <span style="color:#ef6c00">▬ {t("rollback", lang)}</span></p>
