@@ -135,11 +135,11 @@ class HttpProbe(Probe):
     location: str | None = None
 
     def run(self, timeout: float) -> ProbeResult:
-        import httpx
+        from cutover.clients import http
 
         try:
-            response = httpx.get(self.http, timeout=timeout, follow_redirects=False)
-        except httpx.HTTPError as exc:
+            response = http.get(self.http, timeout=timeout, follow_redirects=False)
+        except http.Error as exc:
             return ProbeResult(False, f"{self.describe()}: {exc}")
         ok = response.status_code == self.status
         if ok and self.location is not None:

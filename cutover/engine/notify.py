@@ -11,7 +11,7 @@ import queue
 import threading
 from typing import Any
 
-import httpx
+from cutover.clients import http
 
 log = logging.getLogger(__name__)
 _STOP = object()
@@ -33,9 +33,9 @@ class Webhook:
         self._thread.join(wait)
 
     def _loop(self) -> None:
-        with httpx.Client(timeout=self.timeout) as client:
+        with http.client(timeout=self.timeout) as client:
             while (item := self._queue.get()) is not _STOP:
                 try:
                     client.post(self.url, json=item).raise_for_status()
-                except httpx.HTTPError as exc:
+                except http.Error as exc:
                     log.warning("webhook %s failed: %s", self.url, exc)

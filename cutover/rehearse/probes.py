@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import smtplib
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 
-import httpx
-
-from cutover.clients import imap, xmpp
+from cutover.clients import http, imap, smtp, xmpp
 from cutover.inventory.model import MERGED
 from cutover.naming import probe_address
 from cutover.report.model import ProbeSample, ProbeSeries
@@ -117,7 +113,7 @@ class Prober:
             addresses = self.ctx.resolve(name, "A")
             if not addresses:
                 raise LookupError(f"{name}: no A record")
-            with httpx.Client(verify=self.ctx.tls(), timeout=5) as client:
+            with http.client(self.ctx.tls(), timeout=5) as client:
                 response = client.get(
                     f"https://{addresses[0]}{path}",
                     headers={"Host": name},
@@ -151,14 +147,9 @@ class Prober:
         def probe() -> str:
             _, address = _mx_host(self.ctx, domain)
             message_id = f"<probe-{uuid.uuid4().hex}@rehearsal.lab>"
-            msg = EmailMessage()
-            msg["From"] = "probe@rehearsal.lab.gov.vn"
-            msg["To"] = recipient
-            msg["Subject"] = "cutover rehearsal probe"
-            msg["Message-ID"] = message_id
-            msg.set_content("probe\n")
-            with smtplib.SMTP(address, 25, local_hostname="probe.lab.gov.vn", timeout=5) as smtp:
-                smtp.send_message(msg)
+            msg = smtp.message("probe@rehearsal.lab.gov.vn", recipient,
+                               "cutover rehearsal probe", message_id, "probe\n")  # fmt: skip
+            smtp.send(address, msg, helo="probe.lab.gov.vn", timeout=5)
             with self._lock:
                 self.sent.append(SentMessage(message_id, recipient, self._now()))
             return f"{recipient} via {address}"

@@ -1,5 +1,5 @@
 """Verification with real clients, through the lab resolver: DNS (dnspython), mail
-(smtplib, imaplib), portal (httpx over TLS checked against the lab CA), video (slixmpp).
+(cutover.clients: smtp, imap), portal (http over TLS checked against the lab CA), video (slixmpp).
 
 Each service module has ``check(ctx) -> list[Check]``; :func:`verify` runs them all and
 returns a :class:`Report`. Nothing here prints.

@@ -3,12 +3,10 @@ MX records at the lab resolver) is read back over IMAP (STARTTLS, lab CA), then 
 
 from __future__ import annotations
 
-import smtplib
 import time
 import uuid
-from email.message import EmailMessage
 
-from cutover.clients import imap
+from cutover.clients import imap, smtp
 from cutover.inventory.model import Service
 from cutover.naming import probe_address
 from cutover.verify import Check, Context
@@ -21,14 +19,9 @@ def probe(
     ``mailbox`` on ``server``."""
     password = ctx.secrets.mailbox(mailbox)["password"]
     message_id = f"<verify-{uuid.uuid4().hex}@cutover.lab>"
-    msg = EmailMessage()
-    msg["From"] = "verify@lab.gov.vn"
-    msg["To"] = to or mailbox
-    msg["Subject"] = "cutover verification probe"
-    msg["Message-ID"] = message_id
-    msg.set_content("probe\n")
-    with smtplib.SMTP(address, 25, local_hostname="verify.lab.gov.vn", timeout=10) as smtp:
-        smtp.send_message(msg)
+    msg = smtp.message("verify@lab.gov.vn", to or mailbox, "cutover verification probe",
+                       message_id, "probe\n")  # fmt: skip
+    smtp.send(address, msg, helo="verify.lab.gov.vn", timeout=10)
     with imap.logged_in(server, address, mailbox, password, ctx.tls(), timeout=10) as session:
         session.select("INBOX")
         deadline = time.monotonic() + 15
@@ -58,7 +51,7 @@ def check(ctx: Context) -> list[Check]:
             server = ctx.mx_hosts(p.domain)[0]
             address = ctx.resolve(server, "A")[0]
             ok, detail = probe(ctx, server, address, mailbox)
-        except (OSError, imap.Error, smtplib.SMTPException, IndexError) as exc:
+        except (OSError, imap.Error, smtp.Error, IndexError) as exc:
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         results.append(
             Check("mail", p.domain, f"SMTP to {mailbox} read back over IMAP", ok, detail)
@@ -68,7 +61,7 @@ def check(ctx: Context) -> list[Check]:
         mailbox = probe_address(target)
         try:
             ok, detail = probe(ctx, host.fqdn, str(host.address), mailbox)
-        except (OSError, imap.Error, smtplib.SMTPException) as exc:
+        except (OSError, imap.Error, smtp.Error) as exc:
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         results.append(
             Check("mail", f"{host.name} (merged)", f"SMTP to {mailbox} read back", ok, detail)
@@ -90,7 +83,7 @@ def check_merged(ctx: Context) -> list[Check]:
             ok, detail = probe(ctx, merged.fqdn, str(merged.address), new, to=old)
             ok = ok and address == str(merged.address)
             detail = f"MX {address}; {detail}"
-        except (OSError, imap.Error, smtplib.SMTPException, IndexError) as exc:
+        except (OSError, imap.Error, smtp.Error, IndexError) as exc:
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
         results.append(
             Check("mail", p.domain, f"SMTP to {old} read back from {new} on the merged server",

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import httpx
-
+from cutover.clients import http
 from cutover.inventory.model import Service
 from cutover.verify import Check, Context
 
 
 def fetch_all(ctx: Context, name: str, address: str, paths: list[str]) -> tuple[bool, str]:
     bad = []
-    with httpx.Client(verify=ctx.tls(), timeout=10) as client:
+    with http.client(ctx.tls(), timeout=10) as client:
         for path in paths:
             try:
                 response = client.get(
@@ -21,7 +20,7 @@ def fetch_all(ctx: Context, name: str, address: str, paths: list[str]) -> tuple[
                 )
                 if response.status_code != 200:
                     bad.append(f"{path}: {response.status_code}")
-            except httpx.HTTPError as exc:
+            except http.Error as exc:
                 bad.append(f"{path}: {exc.__class__.__name__}: {exc}")
     if bad:
         return False, f"{len(bad)}/{len(paths)} failed: " + "; ".join(bad[:3])

@@ -4,17 +4,15 @@ mailbox."""
 
 from __future__ import annotations
 
-import smtplib
 import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 from cutover.clients import dns as dnsclient
-from cutover.clients import imap
+from cutover.clients import imap, smtp
 
 
 @dataclass(frozen=True)
@@ -74,14 +72,8 @@ def mx_host(resolver: str, domain: str) -> Server:
 
 
 def send(address: str, to: str, message_id: str, subject: str = "cutover probe") -> None:
-    msg = EmailMessage()
-    msg["From"] = "probe@lab.gov.vn"
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = message_id
-    msg.set_content(f"{subject}\n")
-    with smtplib.SMTP(address, 25, local_hostname="probe.lab.gov.vn", timeout=15) as smtp:
-        smtp.send_message(msg)
+    msg = smtp.message("probe@lab.gov.vn", to, subject, message_id, f"{subject}\n")
+    smtp.send(address, msg, helo="probe.lab.gov.vn", timeout=15)
 
 
 def new_message_id(tag: str) -> str:

@@ -7,9 +7,7 @@ are never printed. Every action prints one JSON object.
 
 from __future__ import annotations
 
-import imaplib
 import json
-import smtplib
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cutover import secretstore as secretlib
+from cutover.clients import imap, smtp
 from cutover.cutovers.mail import accounting
 from cutover.cutovers.mail.plan import endpoint_users, sync_plan
 from cutover.cutovers.mail.routing import mappings, tables
@@ -120,7 +119,7 @@ def verify(ctx: Context) -> None:
             ok = accounting.wait_for(
                 ctx.merged(), new, sec.mailbox(new)["password"], ctx.tls(), message_id, ctx.wait
             )
-        except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, IndexError) as exc:
+        except (OSError, smtp.Error, imap.Error, IndexError) as exc:
             ok, mx = False, accounting.Server(str(exc), "")
         probes.append({"to": old, "read_from": new, "via": mx.name, "ok": ok})
         if not ok:

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import httpx
+from cutover.clients import http
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Hammer(threading.Thread):
         started = time.monotonic()
         url = f"https://{self.address}{self.path}"
         headers = {"Host": self.name}
-        with httpx.Client(verify=self.tls, timeout=5, follow_redirects=False) as client:
+        with http.client(self.tls, timeout=5, follow_redirects=False) as client:
             while not self.stop.is_set() and r.requests < self.max_requests:
                 if time.monotonic() - started > self.max_seconds:
                     break
@@ -66,7 +66,7 @@ class Hammer(threading.Thread):
                     try:
                         resp = client.get(url, headers=headers,
                                           extensions={"sni_hostname": self.name})  # fmt: skip
-                    except (httpx.RemoteProtocolError, httpx.ReadError):
+                    except http.Dropped:
                         r.retried += 1  # closed before any response: retry once (see above)
                         resp = client.get(url, headers=headers,
                                           extensions={"sni_hostname": self.name})  # fmt: skip
@@ -74,7 +74,7 @@ class Hammer(threading.Thread):
                     if resp.status_code not in self.ok_status:
                         r.failures += 1
                         r.errors.append(f"status {resp.status_code}")
-                except httpx.HTTPError as exc:
+                except http.Error as exc:
                     r.failures += 1
                     r.errors.append(f"{exc.__class__.__name__}: {exc}")
         r.seconds = time.monotonic() - started

@@ -10,8 +10,7 @@ import secrets
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-import httpx
-
+from cutover.clients import http
 from cutover.cutovers.portal import plan, redirects
 from cutover.inventory.model import MERGED, Service
 from cutover.verify import Check, Context
@@ -19,11 +18,11 @@ from cutover.verify import Check, Context
 MAX_SHOWN = 3
 
 
-def _client(ctx: Context) -> httpx.Client:
-    return httpx.Client(verify=ctx.tls(), timeout=10, follow_redirects=False)
+def _client(ctx: Context) -> http.Client:
+    return http.client(ctx.tls(), timeout=10, follow_redirects=False)
 
 
-def get(client: httpx.Client, address: str, name: str, path: str) -> httpx.Response:
+def get(client: http.Client, address: str, name: str, path: str) -> http.Response:
     return client.get(
         f"https://{address}{path}", headers={"Host": name}, extensions={"sni_hostname": name}
     )
@@ -37,7 +36,7 @@ def _expect_301(ctx: Context, address: str, name: str, cases: list[tuple[str, st
                 r = get(client, address, name, path)
                 if r.status_code != 301 or r.headers.get("location") != want:
                     bad.append(f"{name}{path}: {r.status_code} {r.headers.get('location')}")
-            except httpx.HTTPError as exc:
+            except http.Error as exc:
                 bad.append(f"{name}{path}: {exc.__class__.__name__}: {exc}")
     return bad
 
@@ -101,7 +100,7 @@ def check(ctx: Context) -> list[Check]:
                 r = get(client, address, parts.hostname or "", parts.path or "/")
                 if r.status_code != 200:
                     bad.append(f"{url}: {r.status_code}")
-            except httpx.HTTPError as exc:
+            except http.Error as exc:
                 bad.append(f"{url}: {exc.__class__.__name__}: {exc}")
     results.append(
         _result(

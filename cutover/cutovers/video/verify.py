@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
-from cutover.clients import xmpp
+from cutover.clients import http, xmpp
 from cutover.cutovers.video import plan
 from cutover.inventory.model import MERGED, Service
 from cutover.verify import Check, Context
@@ -107,7 +105,7 @@ def check(ctx: Context) -> list[Check]:
 
         web = f["web"]
         try:
-            with httpx.Client(verify=ctx.tls(), timeout=10) as client:
+            with http.client(ctx.tls(), timeout=10) as client:
                 for where, addr in (("merged", merged), ("resolver", ctx.resolve(web, "A")[0])):
                     r = client.get(
                         f"https://{addr}/config.js",
@@ -124,6 +122,6 @@ def check(ctx: Context) -> list[Check]:
                             f"{r.status_code}",
                         )
                     )
-        except (httpx.HTTPError, IndexError) as exc:
+        except (http.Error, IndexError) as exc:
             results.append(Check("video", web, "web client config", False, str(exc)))
     return results
