@@ -10,7 +10,10 @@ gives a step) under three connection settings, interleaved round by round:
   pipelining on);
 - ``ssh-no-pipelining``: the same without pipelining (several SSH round trips per task);
 - ``paramiko``: Ansible's paramiko connection (pipelining on; no connection outlives a
-  playbook run, it has no ControlPersist).
+  playbook run, it has no ControlPersist);
+- ``mitogen``: Mitogen's ``mitogen_linear`` strategy over OpenSSH (installed by this script
+  into the machine's cache, never into the project's environment; ``BENCH_MITOGEN=0``
+  leaves it out).
 
 The playbooks, none of which changes what the lab serves:
 - ``dns-snapshot`` (local control: ``connection: local``, AXFR of every zone into a fresh
@@ -36,6 +39,7 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,6 +65,26 @@ class Setting:
     env: dict[str, str]
 
 
+MITOGEN = "0.3.54"  # supports ansible-core 2.19 (no upper bound in its loaders)
+
+
+def mitogen_env() -> dict[str, str]:
+    """Mitogen's strategy for Ansible, installed once into the machine's cache (never into
+    the project's environment: it is measured here, not used)."""
+    cache = Path(os.environ.get("CUTOVER_CACHE", Path.home() / ".cache/province-cutover"))
+    target = cache / f"mitogen-{MITOGEN}"
+    if not (target / "ansible_mitogen").is_dir():
+        uv = next((cache).glob("uv-*/bin/uv"))
+        subprocess.run([str(uv), "pip", "install", "-q", "--target", str(target),
+                        f"mitogen=={MITOGEN}", "--python", sys.executable], check=True)  # fmt: skip
+    return {
+        "ANSIBLE_TRANSPORT": "ssh",
+        "ANSIBLE_STRATEGY": "mitogen_linear",
+        "ANSIBLE_STRATEGY_PLUGINS": str(target / "ansible_mitogen/plugins/strategy"),
+        "PYTHONPATH": str(target),
+    }
+
+
 SETTINGS = [
     Setting("ssh", FAST, {"ANSIBLE_TRANSPORT": "ssh"}),
     Setting("ssh-no-pipelining", replace(FAST, pipelining=False), {"ANSIBLE_TRANSPORT": "ssh"}),
@@ -71,6 +95,8 @@ SETTINGS = [
         {"ANSIBLE_TRANSPORT": "paramiko", "ANSIBLE_PARAMIKO_RECORD_HOST_KEYS": "False"},
     ),
 ]
+if os.environ.get("BENCH_MITOGEN", "1") != "0":
+    SETTINGS.append(Setting("mitogen", FAST, mitogen_env()))
 
 
 @dataclass(frozen=True)
@@ -137,7 +163,8 @@ class Bench:
 def report(rows: list[dict[str, Any]], plays: list[Play], rounds: int) -> None:
     names = [s.name for s in SETTINGS]
     print(f"\nrounds: {rounds} (interleaved); seconds per playbook run, median (min)")
-    print("| playbook | " + " | ".join(names) + " | no-pipelining/ssh | paramiko/ssh |")
+    print("| playbook | " + " | ".join(names) + " | "
+          + " | ".join(f"{n}/ssh" for n in names[1:]) + " |")  # fmt: skip
     print("|---|" + "---|" * (len(names) + 2))
     for play in plays:
         cells, med = [], {}
