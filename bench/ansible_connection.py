@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from labkit import CutoverLab  # noqa: E402
 
 from cutover.ansible.runner import FAST, ConnectionSettings, run_playbook  # noqa: E402
+from cutover.paths import cache_dir  # noqa: E402
 
 BASE = Path(tempfile.gettempdir()) / "bench-ansible"  # /tmp/bench-ansible
 
@@ -71,7 +72,7 @@ MITOGEN = "0.3.54"  # supports ansible-core 2.19 (no upper bound in its loaders)
 def mitogen_env() -> dict[str, str]:
     """Mitogen's strategy for Ansible, installed once into the machine's cache (never into
     the project's environment: it is measured here, not used)."""
-    cache = Path(os.environ.get("CUTOVER_CACHE", Path.home() / ".cache/province-cutover"))
+    cache = cache_dir()
     target = cache / f"mitogen-{MITOGEN}"
     if not (target / "ansible_mitogen").is_dir():
         uv = next((cache).glob("uv-*/bin/uv"))

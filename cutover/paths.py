@@ -28,6 +28,17 @@ def state_dir() -> Path:
     return path
 
 
+def cache_dir() -> Path:
+    """The machine's cache of heavy artifacts, shared by every checkout (the Pulumi build,
+    the Python packages, lab snapshots): ``$CUTOVER_CACHE``, else
+    ``$XDG_CACHE_HOME/province-cutover`` (``~/.cache``), as scripts/setup.sh has it."""
+    env = os.environ.get("CUTOVER_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "province-cutover"
+
+
 def tools_bin() -> Path:
     """Executables set up by ``scripts/setup.sh`` (the Pulumi engine and its plugins)."""
     return project_root() / ".tools" / "bin"

@@ -95,3 +95,18 @@ def zones(inv: Inventory) -> list[ZoneData]:
             ZoneData(parent, SHARED, 3600, parents[0], tuple(parents[1:]), tuple(records), True)
         )
     return result
+
+
+def record_ttl(inv: Inventory, name: str, rtype: str) -> int | None:
+    """The TTL of ``name``'s ``rtype`` records in this environment's zones (the record's
+    own, else its zone's); None when no zone of the merger serves the name."""
+    name = name.rstrip(".").lower()
+    served = [z for z in zones(inv) if _in_zone(name, z.name)]
+    if not served:
+        return None
+    zone = max(served, key=lambda z: len(z.name))  # the deepest zone answers for it
+    relative = _relative(name, zone.name)
+    for record in zone.records:
+        if record["name"] == relative and record["type"] == rtype.upper() and record.get("ttl"):
+            return int(record["ttl"])
+    return zone.ttl

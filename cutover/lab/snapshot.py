@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -36,6 +35,7 @@ from cutover.lab.keys import ensure_keypair
 from cutover.lab.lab import LabSpec, Report, locked, spec_of
 from cutover.lab.lxc import HostSpec
 from cutover.lab.paths import PROJECT_ROOT, lab_dir
+from cutover.paths import cache_dir
 
 DEFAULT = "provisioned"
 META = "meta.json"
@@ -83,14 +83,6 @@ class Snapshot:
         """The inputs that differ from ``key`` ([] when it matches)."""
         names = sorted(set(self.parts) | set(key.parts))
         return [n for n in names if self.parts.get(n) != key.parts.get(n)]
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("CUTOVER_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "province-cutover"
 
 
 def store(lab: str) -> Path:

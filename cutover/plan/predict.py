@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.inventory import Inventory
-from cutover.inventory.zones import zones
+from cutover.inventory.zones import record_ttl
 from cutover.plan import graph
 from cutover.plan.durations import format_duration
 from cutover.plan.model import GateStep, PlaybookStep, StackStep, Step, WaitStep
@@ -38,7 +38,6 @@ class Prediction:
     env: str
     forward_s: float
     path: tuple[str, ...]
-    terms: tuple[Term, ...]  # the critical path's steps, in order
     undo_s: float
     undo_terms: tuple[Term, ...]  # every step with an undo, latest first
     margin: float = MARGIN
@@ -46,6 +45,11 @@ class Prediction:
 
     def cost(self, step: str) -> Term:
         return next(t for t in self.costs if t.step == step)
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        """The critical path's steps, in order."""
+        return tuple(self.cost(s) for s in self.path)
 
     @property
     def window_s(self) -> float:
@@ -82,8 +86,7 @@ class Target:
 
     env: str
     ttls: Mapping[str, int]  # wait step id -> the TTL it waits out there
-    scale: Mapping[str, float]  # mailboxes|pages|accounts -> target count / rehearsed count
-    counts: Mapping[str, tuple[int, int]]  # the same: (target, rehearsed), for the basis
+    counts: Mapping[str, tuple[int, int]]  # mailboxes|pages|accounts -> (target, rehearsed)
 
 
 def _volumes(inv: Inventory) -> dict[str, int]:
@@ -92,25 +95,6 @@ def _volumes(inv: Inventory) -> dict[str, int]:
         "pages": sum(len(p) for p in inv.pages.values()),
         "accounts": len(inv.accounts),
     }
-
-
-def record_ttl(inv: Inventory, name: str, rtype: str) -> int | None:
-    """The TTL of ``name``'s ``rtype`` records in this environment's zones (the record's
-    own, else its zone's); None when no zone of the merger serves the name."""
-    name = name.rstrip(".").lower()
-
-    def inside(zone: str) -> bool:
-        return name == zone or name.endswith("." + zone)
-
-    served = [z for z in zones(inv) if inside(z.name)]
-    if not served:
-        return None
-    zone = max(served, key=lambda z: len(z.name))  # the deepest zone answers for it
-    relative = "@" if name == zone.name else name[: -len(zone.name) - 1]
-    for record in zone.records:
-        if record["name"] == relative and record["type"] == rtype.upper() and record.get("ttl"):
-            return int(record["ttl"])
-    return zone.ttl
 
 
 def target_of(plan: LoadedPlan, target: Inventory, rehearsed: Inventory | None) -> Target:
@@ -122,22 +106,19 @@ def target_of(plan: LoadedPlan, target: Inventory, rehearsed: Inventory | None) 
             ttl = record_ttl(target, step.ttl_of.name, step.ttl_of.type)
             if ttl is not None:
                 ttls[sid] = ttl
-    scale: dict[str, float] = {}
     counts: dict[str, tuple[int, int]] = {}
     if rehearsed is not None:
         there, here = _volumes(target), _volumes(rehearsed)
-        for kind, n in there.items():
-            counts[kind] = (n, here[kind])
-            scale[kind] = n / here[kind] if here[kind] else 1.0
-    return Target(target.environment, ttls, scale, counts)
+        counts = {kind: (n, here[kind]) for kind, n in there.items()}
+    return Target(target.environment, ttls, counts)
 
 
 def _scaled(step: Step, seconds: float, basis: str, target: Target) -> tuple[float, str]:
     kind = step.scales_with if isinstance(step, PlaybookStep) else None
-    if kind is None or kind not in target.scale:
+    if kind is None or kind not in target.counts or not target.counts[kind][1]:
         return seconds, basis
     n, m = target.counts[kind]
-    return seconds * target.scale[kind], f"{basis} x {n}/{m} {kind}"
+    return seconds * n / m, f"{basis} x {n}/{m} {kind}"
 
 
 def _cost(plan: LoadedPlan, step: Step, target: Target, history: Mapping[str, float]) -> Term:
@@ -191,7 +172,6 @@ def predict(
         env=target.env,
         forward_s=forward,
         path=tuple(path),
-        terms=tuple(costs[s] for s in path),
         undo_s=sum(t.seconds for t in undo_terms),
         undo_terms=tuple(undo_terms),
         margin=margin,
