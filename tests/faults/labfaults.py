@@ -51,7 +51,7 @@ class FaultLab:
         self.kit = CutoverLab(tmp, ["quangngai", "kontum"], prefix="fk", zone_ttl=ZONE_TTL)
         for plan in (self.kit.dir / "plans").glob("*.yml"):
             text = plan.read_text()
-            text = text.replace("dns_low_ttl: 60", f"dns_low_ttl: {LOW_TTL}")
+            text = re.sub(r"dns_low_ttl: \d+", f"dns_low_ttl: {LOW_TTL}", text)
             text = re.sub(r"(?m)^(\s+duration: )\S+$", rf"\g<1>{RESTORE_DELAY}", text)
             plan.write_text(text)
         self.procs: list[subprocess.Popen[bytes]] = []
