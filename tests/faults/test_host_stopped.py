@@ -3,8 +3,8 @@ what it could not, and the journal says exactly which.
 
 The DNS and mail plan runs until mail.accept-old-domains has completed (the merged mail
 server accepts the old domain) and a later step that touches the merged host
-(dns.move-zones or mail.final-sync) is running; then the merged host's container is
-stopped (``lxc-stop -k``). That step fails; the rollback of every completed step that
+(dns.move-zones, mail.prepare-final or mail.final-sync) is running; then the merged host's
+container is stopped (``lxc-stop -k``). That step fails; the rollback of every completed step that
 needs the merged host fails too, the steps they need stay applied (rollback_blocked),
 the others are rolled back. After the container is started again, ``cutover rollback``
 finishes exactly the steps left, and the lab verifies as-is.
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 RUN = "host-stopped"
 LOG = "host-stopped.log"
-TOUCHING_MERGED = ("dns.move-zones", "mail.final-sync")
+TOUCHING_MERGED = ("dns.move-zones", "mail.prepare-final", "mail.final-sync")
 LEFT = ("rollback_failed", "rollback_blocked")
 
 
