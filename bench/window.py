@@ -1,8 +1,9 @@
 """Benchmark (not a test): is the window spent moving data? For each step that runs after
 the go/no-go gate (waits and gates left out), its wall time (from the journal), the time
 of its data-moving commands (from its ansible-runner events: mail syncs, DNS updates,
-reloads of nginx, Postfix, Prosody and the DNS servers), and the ratio. Target: each
-within 3x of its data-moving commands, or under 10 s of overhead.
+reloads of nginx, Postfix, Prosody and the DNS servers, a mail phase's switch with the
+delivery of the mail it releases), and the ratio. Target: each within 3x of its
+data-moving commands, or under 10 s of overhead.
 
 A data-moving command is a task whose result has a command line (``command``/``shell``)
 naming one of MOVERS, or a task that runs one of the cutover's own data commands
@@ -29,7 +30,9 @@ from cutover.plan import graph
 
 MOVERS = re.compile(
     r"\b(doveadm|dsync|nsupdate|rndc|knotc|pdns_control|pdnsutil|postfix|postmap|postqueue|"
-    r"nginx|apache2ctl|prosodyctl|ejabberdctl|rsync|cutover\.cutovers\.\w+)\b"
+    r"nginx|apache2ctl|prosodyctl|ejabberdctl|rsync|cutover\.cutovers\.\w+|"
+    # the switch point of a mail phase: Postfix reload, queue flush, the held mail's delivery
+    r"cutover-mail-routes apply)\b"
 )
 RESULT_EVENTS = ("runner_on_ok", "runner_on_failed")
 
