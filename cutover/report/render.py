@@ -1,14 +1,18 @@
 """Render a rehearsal as JSON and as one self-contained HTML file (inline CSS and SVG
-charts, no script, no external resource), in Vietnamese or English."""
+charts, no script, no external resource), in Vietnamese or English. The charts' geometry
+is computed here; the markup is in templates/ (Jinja2, autoescaped)."""
 
 from __future__ import annotations
 
 import json
-from html import escape
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from cutover.report.i18n import LANGS, state_word, t
-from cutover.report.model import ProbeSeries, Rehearsal, StepTiming
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from cutover.report.i18n import LANGS, TEXT, state_word, t
+from cutover.report.model import ProbeSeries, Rehearsal
 
 COLORS = {
     "succeeded": "#2e7d32",
@@ -48,58 +52,81 @@ def _x(seconds: float, span: float) -> float:
     return LABEL_W + CHART_W * max(0.0, seconds) / span
 
 
-def _axis(span: float, height: int) -> str:
-    parts = []
-    for i in range(6):
-        sec = span * i / 5
-        x = _x(sec, span)
-        parts.append(
-            f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 14}" class="grid"/>'
-            f'<text x="{x:.1f}" y="{height - 2}" class="tick">{escape(duration(sec))}</text>'
-        )
-    return "".join(parts)
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    w: float
+    title: str = ""
+    color: str = ""
+    cut: bool = False
 
 
-def timeline_svg(report: Rehearsal, lang: str) -> str:
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Row:
+    y: int
+    label: str
+    planned: Bar | None = None
+    actual: Bar | None = None
+    rollback: Bar | None = None
+    bars: tuple[Bar, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    ticks: tuple[Tick, ...]
+    rows: tuple[Row, ...]
+    title: str = ""
+
+
+def _ticks(span: float) -> tuple[Tick, ...]:
+    return tuple(Tick(_x(span * i / 5, span), duration(span * i / 5)) for i in range(6))
+
+
+def _bar(start: float, end: float, span: float, least: float, **kw: Any) -> Bar:
+    x0, x1 = _x(start, span), _x(end, span)
+    return Bar(x0, max(x1 - x0, least), **kw)
+
+
+def timeline_chart(report: Rehearsal, lang: str) -> Chart:
     span = _span(report)
-    height = ROW_H * len(report.steps) + 24
     rows = []
     for i, step in enumerate(report.steps):
-        y = i * ROW_H + 4
-        rows.append(f'<text x="4" y="{y + 13}" class="label">{escape(step.id)}</text>')
+        planned = actual = rollback = None
         if step.start_s is not None and step.planned_s:
             end = min(step.start_s + step.planned_s, span)
-            x0, x1 = _x(step.start_s, span), _x(end, span)
-            cut = step.start_s + step.planned_s > span
-            rows.append(
-                f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="16" '
-                f'class="planned{" cut" if cut else ""}"><title>{t("planned", lang)}: '
-                f"{escape(duration(step.planned_s))}</title></rect>"
+            planned = _bar(
+                step.start_s,
+                end,
+                span,
+                1,
+                title=f"{t('planned', lang)}: {duration(step.planned_s)}",
+                cut=step.start_s + step.planned_s > span,  # open end: past the chart
             )
-            if cut:  # open end: the estimate runs past the chart
-                rows.append(f'<text x="{x1 + 2:.1f}" y="{y + 13}" class="tick">…</text>')
         if step.start_s is not None:
             end = step.end_s if step.end_s is not None else step.start_s
-            x0, x1 = _x(step.start_s, span), _x(end, span)
-            color = COLORS.get(step.state, "#757575")
-            rows.append(
-                f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 2):.1f}" height="10" '
-                f'fill="{color}" class="actual"><title>{escape(step.id)}: '
-                f"{escape(state_word(step.state, lang))}, {escape(duration(end - step.start_s))}"
-                "</title></rect>"
+            took = duration(end - step.start_s)
+            actual = _bar(
+                step.start_s,
+                end,
+                span,
+                2,
+                title=f"{step.id}: {state_word(step.state, lang)}, {took}",
+                color=COLORS.get(step.state, "#757575"),
             )
         if step.rollback_start_s is not None:
             end = step.rollback_end_s or step.rollback_start_s
-            x0, x1 = _x(step.rollback_start_s, span), _x(end, span)
-            rows.append(
-                f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 2):.1f}" height="10" '
-                f'class="rollback"><title>{t("rollback", lang)}</title></rect>'
-            )
-    return (
-        f'<svg id="timeline-chart" role="img" width="{LABEL_W + CHART_W + 20}" '
-        f'height="{height}" viewBox="0 0 {LABEL_W + CHART_W + 20} {height}">'
-        f"{_axis(span, height)}{''.join(rows)}</svg>"
-    )
+            rollback = _bar(step.rollback_start_s, end, span, 2, title=t("rollback", lang))
+        rows.append(Row(i * ROW_H + 4, step.id, planned, actual, rollback))
+    height = ROW_H * len(report.steps) + 24
+    return Chart(LABEL_W + CHART_W + 20, height, _ticks(span), tuple(rows))
 
 
 def _buckets(series: ProbeSeries, span: float) -> list[tuple[int, int]]:
@@ -111,59 +138,56 @@ def _buckets(series: ProbeSeries, span: float) -> list[tuple[int, int]]:
     return [(a, b) for a, b in counts]
 
 
-def availability_svg(report: Rehearsal, lang: str) -> str:
+def availability_chart(report: Rehearsal, lang: str) -> Chart:
     span = _span(report)
-    height = ROW_H * max(1, len(report.probes)) + 24
     width = CHART_W / BUCKETS
     rows = []
     for i, series in enumerate(report.probes):
-        y = i * ROW_H + 4
-        failed = len(series.failures)
-        rows.append(
-            f'<text x="4" y="{y + 13}" class="label">{escape(series.service)} '
-            f"({len(series.samples)}, {failed} ✗)</text>"
+        bars = tuple(
+            Bar(LABEL_W + b * width, width + 0.3, color="#c62828" if bad else "#43a047")
+            for b, (ok, bad) in enumerate(_buckets(series, span))
+            if ok or bad
         )
-        for b, (ok, bad) in enumerate(_buckets(series, span)):
-            if not ok and not bad:
-                continue
-            color = "#c62828" if bad else "#43a047"
-            x = LABEL_W + b * width
-            rows.append(
-                f'<rect x="{x:.2f}" y="{y + 2}" width="{width + 0.3:.2f}" height="14" '
-                f'fill="{color}"/>'
-            )
-    title = escape(t("availability", lang))
-    return (
-        f'<svg id="availability-chart" role="img" aria-label="{title}" '
-        f'width="{LABEL_W + CHART_W + 20}" height="{height}" '
-        f'viewBox="0 0 {LABEL_W + CHART_W + 20} {height}">{_axis(span, height)}'
-        f"{''.join(rows)}</svg>"
-    )
+        label = f"{series.service} ({len(series.samples)}, {len(series.failures)} ✗)"
+        rows.append(Row(i * ROW_H + 4, label, bars=bars))
+    height = ROW_H * max(1, len(report.probes)) + 24
+    return Chart(LABEL_W + CHART_W + 20, height, _ticks(span), tuple(rows), t("availability", lang))
 
 
-CSS = """
-body{font-family:'Noto Sans','DejaVu Sans',Arial,sans-serif;margin:24px;color:#212121}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;
-text-align:left}.ok{color:#2e7d32;font-weight:bold}.bad{color:#c62828;font-weight:bold}
-svg{background:#fafafa;border:1px solid #eee}.label{font-size:12px}.tick{font-size:10px;
-fill:#616161}.grid{stroke:#e0e0e0}.planned{fill:none;stroke:#9e9e9e;stroke-dasharray:3 2}
-.rollback{fill:#ef6c00;opacity:.6}.legend span{display:inline-block;margin-right:14px}
-"""
+# Markup comes from templates only, with every value escaped (autoescape): a step id,
+# an owner's name or a probe's error text is shown as text, never read as markup.
+_ENV = Environment(
+    loader=PackageLoader("cutover.report", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 
-def _arithmetic(report: Rehearsal, lang: str) -> str:
-    if not report.prediction_lines:
-        return ""
-    lines = "\n".join(escape(line) for line in report.prediction_lines)
-    return f"<details><summary>{t('arithmetic', lang)}</summary><pre>{lines}</pre></details>"
+def timeline_svg(report: Rehearsal, lang: str) -> str:
+    return str(_ENV.get_template("charts.html.j2").module.timeline(timeline_chart(report, lang)))  # type: ignore[attr-defined]
+
+
+def availability_svg(report: Rehearsal, lang: str) -> str:
+    chart = availability_chart(report, lang)
+    return str(_ENV.get_template("charts.html.j2").module.availability(chart))  # type: ignore[attr-defined]
 
 
 def html(report: Rehearsal, lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
     clean = report.failed_probes == 0 and not report.messages.lost
-    verdict = t("verdict_ok" if clean else "verdict_bad", lang)
+    if report.prediction is None:
+        window = (
+            f"{duration(report.suggested_window_s)} ({t('margin', lang)} "
+            f"{int(report.safety_margin * 100)}%)"
+        )
+    else:
+        window = (
+            f"{duration(report.suggested_window_s)} ({t('predicted', lang)} "
+            f"{report.prediction['env']}, {t('margin', lang)} "
+            f"{int(report.prediction['margin'] * 100)}%)"
+        )
     facts = [
         (t("merger", lang), report.merger),
         (t("environment", lang), report.env),
@@ -172,80 +196,44 @@ def html(report: Rehearsal, lang: str) -> str:
         (t("started", lang), report.started_at),
         (t("wall", lang), duration(report.wall_s)),
         (t("critical", lang), duration(report.critical_path_s)),
-        (
-            t("window", lang),
-            f"{duration(report.suggested_window_s)} ({t('margin', lang)} "
-            f"{int(report.safety_margin * 100)}%)"
-            if report.prediction is None
-            else f"{duration(report.suggested_window_s)} ({t('predicted', lang)} "
-            f"{report.prediction['env']}, {t('margin', lang)} "
-            f"{int(report.prediction['margin'] * 100)}%)",
-        ),
+        (t("window", lang), window),
     ]
     if report.injected_failure:
         facts.append((t("injected", lang), report.injected_failure))
-    fact_rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
-    step_rows = "".join(_step_row(s, lang) for s in report.steps)
-    probe_rows = "".join(
-        f"<tr><td>{escape(p.service)}</td><td>{escape(p.target)}</td><td>{len(p.samples)}</td>"
-        f'<td class="{"bad" if p.failures else "ok"}">{len(p.failures)}</td></tr>'
-        for p in report.probes
-    )
+    steps = [
+        {
+            "id": s.id,
+            "owner": s.owner or "",
+            "approver": s.approver or "",
+            "state": state_word(s.state, lang),
+            "planned": duration(s.planned_s),
+            "took": duration(
+                s.end_s - s.start_s if s.start_s is not None and s.end_s is not None else None
+            ),
+        }
+        for s in report.steps
+    ]
     failures = [
-        f"<tr><td>{s.t_s:.2f} s</td><td>{escape(p.service)}</td><td>{escape(s.detail)}</td></tr>"
+        {"t_s": s.t_s, "service": p.service, "detail": s.detail}
         for p in report.probes
         for s in p.failures
-    ]
-    failure_table = (
-        f"<table><tr><th>{t('time', lang)}</th><th>{t('service', lang)}</th>"
-        f"<th>{t('detail', lang)}</th></tr>{''.join(failures[:500])}</table>"
-        if failures
-        else f"<p>{t('none', lang)}</p>"
-    )
-    rollback_rows = "".join(
-        f"<tr><td>{duration(e['t_s'])}</td><td>{escape(str(e.get('step') or ''))}</td>"
-        f"<td>{escape(e['kind'])}</td></tr>"
+    ][:500]
+    rollbacks = [
+        {"t": duration(e["t_s"]), "step": str(e.get("step") or ""), "kind": e["kind"]}
         for e in report.rollbacks
-    )
-    rollbacks = f"<table>{rollback_rows}</table>" if rollback_rows else f"<p>{t('none', lang)}</p>"
-    m = report.messages
-    return f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8">
-<title>{t("title", lang)}: {escape(report.merger)}</title><style>{CSS}</style></head>
-<body><h1>{t("title", lang)}: {escape(report.merger)}</h1>
-<p class="{"ok" if clean else "bad"}" id="verdict">{escape(verdict)}</p>
-<table>{fact_rows}</table>
-{_arithmetic(report, lang)}
-<h2>{t("timeline", lang)}</h2>
-<p class="legend"><span>▭ {t("planned", lang)}</span><span>▬ {t("actual", lang)}</span>
-<span style="color:#ef6c00">▬ {t("rollback", lang)}</span></p>
-{timeline_svg(report, lang)}
-<table><tr><th>{t("step", lang)}</th><th>{t("owner", lang)}</th><th>{t("approver", lang)}</th>
-<th>{t("state", lang)}</th><th>{t("planned", lang)}</th><th>{t("duration", lang)}</th></tr>
-{step_rows}</table>
-<h2>{t("availability", lang)}</h2>
-{availability_svg(report, lang)}
-<table><tr><th>{t("service", lang)}</th><th>{t("target", lang)}</th><th>{t("probes", lang)}</th>
-<th>{t("failed_probes", lang)}</th></tr>{probe_rows}</table>
-<h3>{t("failed_probes", lang)}</h3>{failure_table}
-<h2>{t("messages", lang)}</h2>
-<table id="messages"><tr><th>{t("sent", lang)}</th><td>{m.sent}</td></tr>
-<tr><th>{t("found", lang)}</th><td>{m.found}</td></tr>
-<tr><th>{t("lost", lang)}</th><td class="{"bad" if m.lost else "ok"}">{len(m.lost)}</td></tr>
-<tr><th>{t("duplicated", lang)}</th><td>{len(m.duplicated)}</td></tr></table>
-<h2>{t("rollbacks", lang)}</h2>{rollbacks}
-</body></html>
-"""
-
-
-def _step_row(step: StepTiming, lang: str) -> str:
-    took = (
-        step.end_s - step.start_s if step.start_s is not None and step.end_s is not None else None
-    )
-    return (
-        f"<tr><td>{escape(step.id)}</td><td>{escape(step.owner or '')}</td>"
-        f"<td>{escape(step.approver or '')}</td><td>{escape(state_word(step.state, lang))}</td>"
-        f"<td>{duration(step.planned_s)}</td><td>{duration(took)}</td></tr>"
+    ]
+    return _ENV.get_template("report.html.j2").render(
+        lang=lang,
+        t={key: t(key, lang) for key in TEXT},
+        r=report,
+        clean=clean,
+        verdict=t("verdict_ok" if clean else "verdict_bad", lang),
+        facts=facts,
+        steps=steps,
+        failures=failures,
+        rollbacks=rollbacks,
+        timeline_chart=timeline_chart(report, lang),
+        availability_chart=availability_chart(report, lang),
     )
 
 
