@@ -26,6 +26,7 @@ class Recorder(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
         self.exports: dict[str, Any] = {}
+        self.urns: list[str] = []  # the mock monitor's: they encode each parent's type
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(args)
@@ -85,6 +86,7 @@ def run_program(merger: str, env: str, **extra: str) -> Recorder:
                 )
 
         program()
+        recorder.urns = list(pulumi.runtime.settings.get_monitor().resources)  # type: ignore[attr-defined]
     finally:
         sys.path.remove(str(STACKS))
     return recorder
@@ -178,3 +180,27 @@ def test_only_service_ports_are_opened() -> None:
 def test_a_wide_management_network_is_refused() -> None:
     with pytest.raises(Exception, match="management network"):
         run_program("quangngai-kontum", "staging", managementCidr="0.0.0.0/0")
+
+
+def test_each_host_and_the_site_network_are_components() -> None:
+    """A preview groups a host's port, key and instance under the host, and the network,
+    subnet and security groups under the site."""
+    rec = run_program("quangngai-kontum", "production")
+    inv = load(find_merger_dir("quangngai-kontum"), "production")
+    assert {r.name for r in rec.of_type("cutover:openstack:Host")} == {h.name for h in inv.hosts}
+    assert [r.name for r in rec.of_type("cutover:openstack:SiteNetwork")] == [inv.name]
+    host, site = "cutover:openstack:Host", "cutover:openstack:SiteNetwork"
+    under = {
+        "openstack:compute/instance:Instance": host,
+        "openstack:networking/port:Port": host,
+        "pulumi-python:dynamic:Resource": host,
+        "openstack:networking/network:Network": site,
+        "openstack:networking/secGroupRule:SecGroupRule": site,
+    }
+    checked = 0
+    for urn in rec.urns:
+        types = urn.split("::")[2].split("$")  # the parents' types, then the resource's
+        if types[-1] in under:
+            assert types[-2] == under[types[-1]], urn
+            checked += 1
+    assert checked > 3 * len(inv.hosts)
