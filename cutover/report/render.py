@@ -168,11 +168,6 @@ def timeline_svg(report: Rehearsal, lang: str) -> str:
     return str(_ENV.get_template("charts.html.j2").module.timeline(timeline_chart(report, lang)))  # type: ignore[attr-defined]
 
 
-def availability_svg(report: Rehearsal, lang: str) -> str:
-    chart = availability_chart(report, lang)
-    return str(_ENV.get_template("charts.html.j2").module.availability(chart))  # type: ignore[attr-defined]
-
-
 def html(report: Rehearsal, lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
