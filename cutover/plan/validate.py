@@ -591,13 +591,14 @@ def _check_wait(plan: LoadedPlan, sid: str, step: WaitStep) -> None:
                     "remove it",
                 )
         return
-    if (step.ttl is None) == (step.ttl_of is None):
+    if step.ttl is not None and step.ttl_of is not None:
         _fail(
             plan,
             sid,
             ("until",),
-            f"wait step '{sid}' needs exactly one of `ttl` or `ttl_of`",
-            "give the old TTL (`ttl: 3600`) or the record to read it from (`ttl_of:`)",
+            f"wait step '{sid}' has both `ttl` and `ttl_of`",
+            "keep one: the old TTL (`ttl: 3600`), the record to read it from (`ttl_of:`), or"
+            " neither (the TTL the `after` step reports)",
         )
     after = plan.wait_after(step)
     if after is None:
@@ -618,6 +619,14 @@ def _check_wait(plan: LoadedPlan, sid: str, step: WaitStep) -> None:
             ("after",),
             f"wait step '{sid}' waits after rehearsal-only step '{after}'",
             "a live run has no such step: wait after the step that lowered the TTL",
+        )
+    if step.ttl is None and step.ttl_of is None and plan.steps[after].kind != "playbook":
+        _fail(
+            plan,
+            sid,
+            ("after",),
+            f"wait step '{sid}' takes the TTL '{after}' reports, but only a playbook reports one",
+            "wait after the playbook step that lowered the TTL, or give `ttl:`",
         )
     if after not in graph.ancestors(plan.needs, sid):
         _fail(
