@@ -117,10 +117,11 @@ PLAYS = [
 
 class Bench:
     def __init__(self, lab: CutoverLab, work: Path) -> None:
-        from cutover.engine.merger import load_context
+        from cutover.inventory import load
+        from cutover.runworld import merger_context
 
         self.work = work
-        self.context = load_context(lab.dir.name, "lab", lab.dir)
+        self.context = merger_context(load(lab.dir, "lab"))
         self.home = work / "home"
         ssh = self.home / ".ssh"
         ssh.mkdir(parents=True, mode=0o700)

@@ -65,6 +65,8 @@ class PlaybookResult:
     failures: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    # what the play reported with set_stats (per_host: false), e.g. an old TTL it lowered
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -150,6 +152,7 @@ def run_playbook(
     if secret_vars:
         varsfile.write(secrets_file, secret_vars, private=True)
     failures: list[str] = []
+    facts: dict[str, Any] = {}
 
     def event_handler(event: dict[str, Any]) -> bool:
         # mask in place: ansible-runner writes this very dict to job_events/ afterwards
@@ -159,6 +162,8 @@ def run_playbook(
         text = _failure_text(event)
         if text:
             failures.append(text)
+        if event.get("event") == "playbook_on_stats":
+            facts.update((event.get("event_data") or {}).get("artifact_data") or {})
         if on_event is not None:
             on_event(event)
         return True
@@ -224,4 +229,5 @@ def run_playbook(
         failures=failures,
         stats=dict(runner.stats or {}),
         seconds=time.monotonic() - started,
+        facts=facts,
     )

@@ -160,6 +160,7 @@ def register(app: typer.Typer) -> None:
                     f"--var {item!r} is not KEY=VALUE", hint="write e.g. -e dns_force=true"
                 )
             extravars[key] = value
+        from cutover import runworld
         from cutover.engine import RunOptions, create_run
 
         options = RunOptions(
@@ -177,6 +178,7 @@ def register(app: typer.Typer) -> None:
             loaded,
             runs_dir(runs),
             options,
+            runworld.factory(),
             report=Progress(out, tasks=not quiet_tasks),
             decide=lambda: _decider(out),
         )
@@ -208,10 +210,15 @@ def register(app: typer.Typer) -> None:
                     "redo: run its action again",
                 )
             choices[step] = choice
+        from cutover import runworld
         from cutover.engine import open_run
 
         engine = open_run(
-            runs_dir(runs), run_id, report=Progress(out), decide=lambda: _decider(out)
+            runs_dir(runs),
+            run_id,
+            runworld.factory(),
+            report=Progress(out),
+            decide=lambda: _decider(out),
         )
         _drive(out, engine, "run", choices)
 
@@ -222,10 +229,11 @@ def register(app: typer.Typer) -> None:
         runs: RunsDirOpt = None,
     ) -> None:
         """Roll back a finished or held run, newest step first."""
+        from cutover import runworld
         from cutover.engine import open_run
 
         out = state(ctx).out
-        engine = open_run(runs_dir(runs), run_id, report=Progress(out))
+        engine = open_run(runs_dir(runs), run_id, runworld.factory(), report=Progress(out))
         _drive(out, engine, "rollback", {})
 
     @app.command()

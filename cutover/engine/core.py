@@ -35,9 +35,10 @@ from cutover.engine import orphans, testhook
 from cutover.engine import steps as kinds
 from cutover.engine.history import step_durations
 from cutover.engine.lock import EnvLock, lock_name
-from cutover.engine.merger import MergerContext, load_context
 from cutover.engine.notify import Webhook
+from cutover.engine.stacks import StackAdapter
 from cutover.engine.window import check_start, local, sleep_until
+from cutover.engine.world import MergerContext, World, WorldFactory, empty
 from cutover.errors import ConfigError, CutoverError, EngineError, JournalError, Location
 from cutover.inventory.loader import ENVIRONMENTS
 from cutover.journal import (
@@ -211,8 +212,15 @@ def check_options(plan: LoadedPlan, options: RunOptions) -> None:
             )
 
 
-def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any) -> Engine:
-    """Check the run may start (mode, window, secrets), journal it, return its engine."""
+def create_run(
+    plan: LoadedPlan,
+    runs_dir: Path,
+    options: RunOptions,
+    world: WorldFactory = empty,
+    **kw: Any,
+) -> Engine:
+    """Check the run may start (mode, window, secrets), journal it, return its engine,
+    which acts on the ``world`` its caller built (merger context, stack adapters)."""
     mode = options.mode
     check_options(plan, options)
     if mode == "live":
@@ -246,7 +254,7 @@ def create_run(plan: LoadedPlan, runs_dir: Path, options: RunOptions, **kw: Any)
         redactor=Redactor(_secrets(plan).values()),
         files={"plan.yml": plan.path},  # the plan as run, for the record
     )
-    return Engine(plan, journal, runs_dir=runs_dir, **kw)
+    return Engine(plan, journal, runs_dir=runs_dir, world=world, **kw)
 
 
 def scrub_leftovers(run_dir: Path, redactor: Redactor) -> int:
@@ -265,7 +273,7 @@ def scrub_leftovers(run_dir: Path, redactor: Redactor) -> int:
     return cleaned + redactor.scrub_tree(steps)
 
 
-def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
+def open_run(runs_dir: Path, run_id: str, world: WorldFactory = empty, **kw: Any) -> Engine:
     """The engine of an existing run (for resume and rollback), on the same plan."""
     journal = Journal.open(run_folder(runs_dir, run_id))
     meta = journal.meta()
@@ -281,7 +289,7 @@ def open_run(runs_dir: Path, run_id: str, **kw: Any) -> Engine:
         plan = plan.live()
     journal.redactor = Redactor(_secrets(plan).values())
     scrub_leftovers(journal.run_dir, journal.redactor)
-    return Engine(plan, journal, runs_dir=runs_dir, **kw)
+    return Engine(plan, journal, runs_dir=runs_dir, world=world, **kw)
 
 
 class Engine:
@@ -294,6 +302,7 @@ class Engine:
         report: Reporter | None = None,
         decide: Decider | None = None,
         settings: ConnectionSettings = FAST,
+        world: WorldFactory = empty,
     ) -> None:
         self.plan = plan
         self.journal = journal
@@ -316,21 +325,24 @@ class Engine:
         self._history = step_durations(runs_dir, plan.name) if self.mode != "check" else {}
         parallel = self.meta.get("max_parallel") or plan.model.policy.max_parallel
         self.max_parallel = max(1, int(parallel))
-        self._context: MergerContext | None = None
-        self._context_lock = threading.Lock()
+        self._world_factory = world
+        self._world: World | None = None
+        self._world_lock = threading.Lock()
 
     # --- services for step kinds -------------------------------------------------
 
+    def world(self) -> World:
+        """What this run acts on, built by the caller's factory once, on first need."""
+        with self._world_lock:
+            if self._world is None:
+                self._world = self._world_factory(self.plan, self.env)
+        return self._world
+
     def merger_context(self) -> MergerContext | None:
-        """The merger environment's inventory and variables, loaded once, when the plan
-        names a merger."""
-        merger = self.plan.model.merger
-        if merger is None:
-            return None
-        with self._context_lock:
-            if self._context is None:
-                self._context = load_context(merger, self.env, self.plan.base)
-        return self._context
+        return self.world().context
+
+    def stack(self, name: str) -> StackAdapter:
+        return self.world().stack(name)
 
     @property
     def check_mode(self) -> bool:

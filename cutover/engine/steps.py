@@ -7,21 +7,49 @@ decides whether the step itself must be rolled back.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from cutover.engine.stacks import get_adapter
+from cutover.ansible.runner import PlaybookResult
+from cutover.engine.stacks import StackAdapter
 from cutover.errors import CutoverError, EngineError
+from cutover.journal import Event, Journal
+from cutover.plan import LoadedPlan
 from cutover.plan.model import CheckStep, GateStep, PlaybookStep, StackStep, WaitStep
 from cutover.probes import parse_probe
 from cutover.redact import MASK
 
-if TYPE_CHECKING:
-    from cutover.engine.core import Engine
+# The set_stats key a playbook reports the old TTL it lowered under (``per_host: false``):
+# the TTL a ``until: ttl-expired`` wait with no ``ttl``/``ttl_of`` waits out.
+REPORTED_TTL = "cutover_old_ttl"
 
 
-def forward(engine: Engine, sid: str) -> bool:
+class Run(Protocol):
+    """What a step kind may use of the run that executes it."""
+
+    plan: LoadedPlan
+    journal: Journal
+    run_id: str
+    auto_approve: bool
+    stopping: threading.Event
+
+    @property
+    def check_mode(self) -> bool: ...
+
+    def now(self) -> datetime: ...
+
+    def report(self, kind: str, **data: Any) -> None: ...
+
+    def record(self, kind: str, step: str | None = None, **data: Any) -> Event: ...
+
+    def playbook(self, step: PlaybookStep, relative: str, action: str) -> PlaybookResult: ...
+
+    def stack(self, name: str) -> StackAdapter: ...
+
+
+def forward(engine: Run, sid: str) -> bool:
     step = engine.plan.steps[sid]
     if isinstance(step, PlaybookStep):
         return _playbook_forward(engine, step)
@@ -36,7 +64,7 @@ def forward(engine: Engine, sid: str) -> bool:
     raise EngineError(f"step '{sid}': unknown kind")  # pragma: no cover - model forbids it
 
 
-def rollback(engine: Engine, sid: str, *, action_done: bool = False) -> bool:
+def rollback(engine: Run, sid: str, *, action_done: bool = False) -> bool:
     """Undo the step; with ``action_done`` (journaled before a crash) only verify that."""
     step = engine.plan.steps[sid]
     if isinstance(step, PlaybookStep) and step.rollback:
@@ -70,7 +98,7 @@ def rollback(engine: Engine, sid: str, *, action_done: bool = False) -> bool:
             )
             return False
         try:
-            get_adapter(step.adapter).update(step.stack, previous, check=engine.check_mode)
+            engine.stack(step.adapter).update(step.stack, previous, check=engine.check_mode)
         except CutoverError as exc:
             engine.record("step.rollback_failed", sid, message=exc.one_line())
             return False
@@ -79,12 +107,12 @@ def rollback(engine: Engine, sid: str, *, action_done: bool = False) -> bool:
     return True  # checks, gates and waits change nothing
 
 
-def _fail(engine: Engine, sid: str, phase: str, message: str, *, action_done: bool) -> bool:
+def _fail(engine: Run, sid: str, phase: str, message: str, *, action_done: bool) -> bool:
     engine.record("step.failed", sid, phase=phase, message=message, action_done=action_done)
     return False
 
 
-def _playbook_forward(engine: Engine, step: PlaybookStep) -> bool:
+def _playbook_forward(engine: Run, step: PlaybookStep) -> bool:
     record = engine.journal.steps()[step.id]
     if not record.action_done:  # after a crash past the action, only verify again
         attempts = engine.plan.retries(step) + 1
@@ -98,6 +126,9 @@ def _playbook_forward(engine: Engine, step: PlaybookStep) -> bool:
                     break
         if not result.ok:
             return _fail(engine, step.id, "action", result.summary(), action_done=False)
+        missing = _observe_ttl(engine, step, result)
+        if missing:  # the TTLs were lowered: undo that too
+            return _fail(engine, step.id, "action", missing, action_done=True)
         engine.record("step.action_succeeded", step.id)
     if step.verify and not engine.check_mode:  # nothing changed in check mode to verify
         result = engine.playbook(step, step.verify, "verify")
@@ -106,9 +137,38 @@ def _playbook_forward(engine: Engine, step: PlaybookStep) -> bool:
     return True
 
 
-def _stack_forward(engine: Engine, step: StackStep) -> bool:
+def _observe_ttl(engine: Run, step: PlaybookStep, result: PlaybookResult) -> str | None:
+    """Journal the old TTL ``step`` reports for each wait that waits it out, before the
+    step's success: a run resumed after that success still knows how long to wait.
+    Returns what is wrong when the step reported none."""
+    waits = [
+        wid
+        for wid, w in engine.plan.steps.items()
+        if isinstance(w, WaitStep)
+        and w.until == "ttl-expired"
+        and w.ttl is None
+        and w.ttl_of is None
+        and engine.plan.wait_after(w) == step.id
+    ]
+    if not waits or engine.check_mode:
+        return None
+    reported = result.facts.get(REPORTED_TTL)
+    if isinstance(reported, bool) or not isinstance(reported, (int, str)):
+        reported = None
+    ttl = int(reported) if reported is not None and str(reported).isdigit() else None
+    if ttl is None:
+        return (
+            f"reported no old TTL ({REPORTED_TTL}) for {', '.join(waits)}: its playbook must"
+            " set_stats it, or the wait must give `ttl:`"
+        )
+    for wid in waits:
+        engine.record("ttl.observed", wid, ttl=ttl, source=step.id)
+    return None
+
+
+def _stack_forward(engine: Run, step: StackStep) -> bool:
     try:
-        adapter = get_adapter(step.adapter)
+        adapter = engine.stack(step.adapter)
         record = engine.journal.steps()[step.id]
         if not record.action_done:
             if not engine.journal.events(step=step.id, kind="step.prepared"):
@@ -122,7 +182,7 @@ def _stack_forward(engine: Engine, step: StackStep) -> bool:
     return True
 
 
-def _check(engine: Engine, step: CheckStep) -> bool:
+def _check(engine: Run, step: CheckStep) -> bool:
     probes = [parse_probe(spec) for spec in step.probes]
     deadline = time.monotonic() + engine.plan.timeout(step)
     attempts = engine.plan.retries(step) + 1
@@ -144,7 +204,7 @@ def _check(engine: Engine, step: CheckStep) -> bool:
     return _fail(engine, step.id, "verify", "; ".join(failures), action_done=False)
 
 
-def _gate(engine: Engine, step: GateStep) -> bool:
+def _gate(engine: Run, step: GateStep) -> bool:
     if engine.check_mode or engine.auto_approve:
         by = "check mode" if engine.check_mode else "--auto-approve"
         engine.record("gate.approved", step.id, by=by)
@@ -180,7 +240,7 @@ def _gate(engine: Engine, step: GateStep) -> bool:
     return _fail(engine, step.id, "action", "not approved in time", action_done=False)
 
 
-def _wait(engine: Engine, step: WaitStep) -> bool:
+def _wait(engine: Run, step: WaitStep) -> bool:
     if engine.check_mode:
         return True
     if step.duration is not None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cutover import verify
+from cutover import runworld, verify
 from cutover.engine.core import RunOptions, check_options, create_run
 from cutover.engine.history import step_durations
 from cutover.engine.lock import describe, lock_name, read_lock, unlock_command
@@ -127,6 +127,7 @@ def rehearse(options: Options, report: Report) -> Result:
             plan,
             runs_dir(options.runs),
             RunOptions(env="lab", auto_approve=True, inject_failure=options.inject_failure),
+            runworld.factory(inv),
             report=report,
         )
         try:

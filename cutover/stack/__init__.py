@@ -13,6 +13,3 @@ __all__ = [
     "find_engine",
     "open_stack",
 ]
-
-# The engine's `stack` steps find the real adapter by importing this package.
-from cutover.stack import adapter as _adapter  # noqa: F401

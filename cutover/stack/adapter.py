@@ -1,4 +1,5 @@
-"""The engine's `stack` steps on real Pulumi stacks of the project (root Pulumi.yaml).
+"""The engine's `stack` steps on real Pulumi stacks (the adapter a run's world names
+``pulumi``) of the project (root Pulumi.yaml).
 
 Previous values are journaled by the engine before an update; secret values are handed
 over in their encrypted form (``secure:<ciphertext>`` from the stack's config file), so
@@ -13,10 +14,11 @@ from typing import Any
 
 import yaml
 
-from cutover.engine.stacks import ConfigValue, register_adapter
 from cutover.stack.workspace import StackHandle, open_stack
 
 SECURE = "secure:"
+# The values of the engine's StackAdapter protocol (structural: no import of the engine).
+ConfigValue = str | int | float | bool | None
 
 
 def _text(value: ConfigValue) -> str:
@@ -98,6 +100,3 @@ class PulumiAdapter:
             return
         apply_config()
         handle.up()
-
-
-register_adapter("pulumi", PulumiAdapter)

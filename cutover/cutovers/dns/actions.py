@@ -204,8 +204,13 @@ def snapshot(ctx: Context) -> None:
 
 
 def lower_ttl(ctx: Context) -> None:
+    """Lower the TTL of the records that will move; report the longest of their TTLs in
+    the snapshot (the old TTL resolvers may hold: the same figure when run again)."""
     old_ttl = 0
     for zone in ctx.plan.zones:
+        snap = ctx.snapshot(zone.name)
+        moving = ctx.plan.lowered(zone, snap, ctx.options.services)
+        old_ttl = max([old_ttl, *(snap[k].ttl for k in moving)])
         data = ctx.current(zone.primary.address, zone)
         keys = ctx.plan.lowered(zone, data, ctx.options.services)
         for server in ctx.primaries(zone):
@@ -216,7 +221,6 @@ def lower_ttl(ctx: Context) -> None:
                 for k in sorted(keys)
                 if k in current and current[k].ttl > low
             ]
-            old_ttl = max([old_ttl, *(c.old.ttl for c in changes if c.old)])
             ctx.apply(server, zone, changes, "lower-ttl", current)
     ctx.report["old_ttl"] = old_ttl
     ctx.report["low_ttl"] = ctx.options.low_ttl

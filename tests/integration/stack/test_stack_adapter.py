@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cutover.engine.stacks import get_adapter
 from cutover.stack import find_engine, open_stack
+from cutover.stack.adapter import PulumiAdapter
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def test_adapter_updates_and_restores_exactly(home: Path, tmp_path: Path) -> Non
     stack.up()
     assert target.read_text() == f"token-length={len(OLD)}"
 
-    adapter = get_adapter("pulumi")
+    adapter = PulumiAdapter()
     previous = adapter.read_config("adapt", ["marker:token", "marker:absent"])
     assert previous["marker:absent"] is None
     assert str(previous["marker:token"]).startswith("secure:")

@@ -40,7 +40,8 @@ from typing import Any
 import pytest
 
 from cutover.engine import RunOptions, core, create_run, open_run, testhook
-from cutover.engine.stacks import ConfigValue, register_adapter, unregister_adapter
+from cutover.engine.stacks import ConfigValue
+from cutover.engine.world import World as RunWorld
 from cutover.errors import EngineError, JournalError
 from cutover.journal import Journal
 from cutover.plan import load_plan
@@ -197,7 +198,8 @@ class Harness:
         monkeypatch.setattr(core.Engine, "playbook", playbook)
         monkeypatch.setattr(Journal, "append", append)
         monkeypatch.setattr(testhook, "maybe_kill", lambda kind, step: self.point(kind, step))
-        register_adapter("exactly-once", lambda: WorldStack(self))
+        stack = RunWorld(stacks={"exactly-once": lambda: WorldStack(self)})
+        self.world_of = lambda plan, env: stack
 
     # --- the fakes and the kill points ------------------------------------------------------
 
@@ -255,9 +257,11 @@ class Harness:
         try:
             if not (self.runs / RUN_ID).exists():
                 options = RunOptions(env="lab", auto_approve=True, run_id=RUN_ID)
-                engine = create_run(core.load_plan(self.plan_path), self.runs, options)
+                engine = create_run(
+                    core.load_plan(self.plan_path), self.runs, options, self.world_of
+                )
             else:
-                engine = open_run(self.runs, RUN_ID)
+                engine = open_run(self.runs, RUN_ID, self.world_of)
             try:
                 engine.execute(assume=assume)
             finally:
@@ -347,7 +351,6 @@ def root(tmp_path: Path) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-    unregister_adapter("exactly-once")
 
 
 @pytest.mark.parametrize("fail_verify", [None, "final"], ids=["succeeds", "rolls-back"])

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cutover.engine import RunOptions, create_run
-from cutover.engine.stacks import ConfigValue, register_adapter, unregister_adapter
+from cutover.engine.stacks import ConfigValue
+from cutover.engine.world import World
 from cutover.plan import load_plan
 
 
@@ -35,10 +36,7 @@ class MemoryStack:
 
 @pytest.fixture
 def memory_stack():
-    stack = MemoryStack()
-    register_adapter("memory", lambda: stack)
-    yield stack
-    unregister_adapter("memory")
+    return MemoryStack()
 
 
 def write_plan(tmp_path: Path, probe: str) -> Path:
@@ -63,9 +61,12 @@ steps:
     return path
 
 
-def run(tmp_path: Path, probe: str, *, check: bool = False) -> str:
+def run(tmp_path: Path, probe: str, stack: MemoryStack, *, check: bool = False) -> str:
     plan = load_plan(write_plan(tmp_path, probe))
-    engine = create_run(plan, tmp_path / "runs", RunOptions(env="lab", check=check))
+    world = World(stacks={"memory": lambda: stack})
+    engine = create_run(
+        plan, tmp_path / "runs", RunOptions(env="lab", check=check), lambda plan, env: world
+    )
     try:
         return engine.execute().state
     finally:
@@ -73,7 +74,7 @@ def run(tmp_path: Path, probe: str, *, check: bool = False) -> str:
 
 
 def test_stack_step_applies_config(tmp_path, memory_stack) -> None:
-    assert run(tmp_path, "true") == "succeeded"
+    assert run(tmp_path, "true", memory_stack) == "succeeded"
     assert memory_stack.config == {
         "cutover:compute": "openstack",
         "cutover:merger": "quangngai-kontum",
@@ -81,7 +82,7 @@ def test_stack_step_applies_config(tmp_path, memory_stack) -> None:
 
 
 def test_stack_rollback_restores_the_previous_config(tmp_path, memory_stack) -> None:
-    assert run(tmp_path, "false") == "rolled_back"
+    assert run(tmp_path, "false", memory_stack) == "rolled_back"
     assert memory_stack.config == {"cutover:compute": "lab"}  # the unset key is removed again
     assert memory_stack.updates[-1] == (
         {"cutover:compute": "lab", "cutover:merger": None},
@@ -90,7 +91,7 @@ def test_stack_rollback_restores_the_previous_config(tmp_path, memory_stack) -> 
 
 
 def test_stack_check_mode_only_previews(tmp_path, memory_stack) -> None:
-    assert run(tmp_path, "true", check=True) == "succeeded"
+    assert run(tmp_path, "true", memory_stack, check=True) == "succeeded"
     assert memory_stack.config == {"cutover:compute": "lab"}
     assert [check for _, check in memory_stack.updates] == [True]
 
