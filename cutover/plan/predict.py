@@ -97,15 +97,25 @@ def _volumes(inv: Inventory) -> dict[str, int]:
     }
 
 
-def target_of(plan: LoadedPlan, target: Inventory, rehearsed: Inventory | None) -> Target:
-    """TTLs from the target's zones; volumes against those of the environment the
-    history was rehearsed in (the lab), when given."""
+def target_of(
+    plan: LoadedPlan,
+    target: Inventory,
+    rehearsed: Inventory | None,
+    moving_ttl: int | None = None,
+) -> Target:
+    """TTLs from the target's zones (``moving_ttl``: the longest TTL of the records that
+    move there, for waits that take the TTL their ``after`` step reports); volumes
+    against those of the environment the history was rehearsed in (the lab), when given."""
     ttls = {}
     for sid, step in plan.steps.items():
-        if isinstance(step, WaitStep) and step.ttl_of is not None:
+        if not isinstance(step, WaitStep) or step.until != "ttl-expired" or step.ttl is not None:
+            continue
+        if step.ttl_of is not None:
             ttl = record_ttl(target, step.ttl_of.name, step.ttl_of.type)
-            if ttl is not None:
-                ttls[sid] = ttl
+        else:
+            ttl = moving_ttl
+        if ttl is not None:
+            ttls[sid] = ttl
     counts: dict[str, tuple[int, int]] = {}
     if rehearsed is not None:
         there, here = _volumes(target), _volumes(rehearsed)
@@ -126,11 +136,10 @@ def _cost(plan: LoadedPlan, step: Step, target: Target, history: Mapping[str, fl
         if step.until == "ttl-expired":
             if step.ttl is not None:
                 return Term(step.id, step.ttl, "the plan's old TTL")
-            if step.id in target.ttls and step.ttl_of is not None:
+            if step.id in target.ttls:
                 q = step.ttl_of
-                return Term(
-                    step.id, target.ttls[step.id], f"TTL of {q.name} {q.type} in {target.env}"
-                )
+                source = f"{q.name} {q.type}" if q else "the records that move"
+                return Term(step.id, target.ttls[step.id], f"TTL of {source} in {target.env}")
         if step.duration is not None:
             return Term(step.id, step.duration, "fixed wait")
     if isinstance(step, GateStep) and step.id not in history:

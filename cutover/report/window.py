@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cutover.cutovers.dns.plan import moving_ttl
 from cutover.engine.history import rollback_durations, step_durations
 from cutover.errors import ConfigError, Location
 from cutover.inventory import find_merger_dir, load
@@ -47,7 +48,7 @@ def predict_window(
     rehearsed = load(merger_dir, REHEARSED_IN) if env != REHEARSED_IN else target
     return predict(
         plan,
-        target_of(plan, target, rehearsed),
+        target_of(plan, target, rehearsed, moving_ttl(target)),
         step_durations(runs, plan.name, skipped),
         rollback_durations(runs, plan.name, skipped),
     )

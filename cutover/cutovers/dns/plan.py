@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from cutover.cutovers.dns.rrsets import Change, Key, RRset, absolute
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, SHARED, Host, Service
+from cutover.inventory.zones import zones
 from cutover.naming import xfr_key
 
 SERVICES = ("mail", "portal", "video")
@@ -177,3 +178,25 @@ class DnsPlan:
         old = parent.get(key)
         new = self.merged_ns_rrset(old.ttl if old else 3600)
         return [] if old == new else [Change(self.parent.name, key[0], key[1], new, old)]
+
+
+def moving_ttl(inv: Inventory) -> int | None:
+    """The longest TTL among the records the cutover lowers (service records, the apex
+    NS of a moving zone) as the environment's zones describe them: the old TTL the
+    ``lower-ttl`` action will report there, for predicting a window before any run.
+    None when the environment describes none of them."""
+    plan = DnsPlan(inv)
+    described = {z.name: z for z in zones(inv)}
+    longest: int | None = None
+    for zone in plan.zones:
+        rows = described[zone.name]
+        values: dict[Key, list[str]] = {}
+        ttls: dict[Key, int] = {}
+        for r in rows.records:
+            key = (absolute(r["name"], zone.name), r["type"])
+            values.setdefault(key, []).append(str(r["value"]))
+            ttls[key] = max(ttls.get(key, 0), int(r.get("ttl") or rows.ttl))
+        data = {k: RRset.of(ttls[k], v) for k, v in values.items()}
+        for key in plan.lowered(zone, data, SERVICES):
+            longest = max(longest or 0, data[key].ttl)
+    return longest

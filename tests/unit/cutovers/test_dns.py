@@ -186,3 +186,29 @@ def test_a_server_that_does_not_answer_is_not_taken_for_one_that_does_not_serve(
     assert transfer.serial("198.18.0.20", "kontum.gov.vn") is None
     with pytest.raises(transfer.TransferError, match="cannot tell whether it serves it"):
         transfer.serves("198.18.0.20", "kontum.gov.vn")
+
+
+def test_moving_ttl_is_the_longest_ttl_of_the_records_that_move(tmp_path) -> None:
+    import shutil
+
+    from cutover.cutovers.dns.plan import moving_ttl
+    from cutover.inventory import find_merger_dir, load
+
+    source = find_merger_dir("quangngai-kontum")
+    assert moving_ttl(load(source, "production")) == 3600  # the zones' TTL
+    assert moving_ttl(load(source, "lab")) == 60  # the lab's zone TTL
+    copy = tmp_path / "quangngai-kontum"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("plans"))
+    merger = copy / "merger.yml"
+    text = merger.read_text(encoding="utf-8")
+    # a record that moves (the SRV of the video service) with a TTL of its own, and one
+    # that does not (TXT) with a longer one: only the first counts
+    text = text.replace(
+        '{name: _xmpp-client._tcp, type: SRV, value: "5 0 5222 meet.kontum.gov.vn."}',
+        '{name: _xmpp-client._tcp, type: SRV, value: "5 0 5222 meet.kontum.gov.vn.", ttl: 7200}',
+    ).replace(
+        '{name: "@", type: TXT, value: "v=spf1 mx -all"}',
+        '{name: "@", type: TXT, value: "v=spf1 mx -all", ttl: 86400}',
+    )
+    merger.write_text(text, encoding="utf-8")
+    assert moving_ttl(load(copy, "production")) == 7200

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cutover import journal as journal_module
+from cutover.cutovers.dns.plan import moving_ttl
 from cutover.inventory import load
 from cutover.journal import Journal
 from cutover.plan.predict import predict, target_of
@@ -43,7 +44,7 @@ UNDO = {"dns.switch-mx": 9.0, "mail.final-sync": 4.0, "mail.accept-old-domains":
 def test_production_waits_its_own_ttl_and_counts_the_rollback() -> None:
     plan = load_plan(PLAN)
     prod, lab = load(MERGER, "production"), load(MERGER, "lab")
-    target = target_of(plan, prod, lab)
+    target = target_of(plan, prod, lab, moving_ttl(prod))
     assert target.ttls["dns.wait-old-ttl"] == 3600  # production's zone TTL, an hour
     p = predict(plan, target, LAB, UNDO)
 
