@@ -10,6 +10,7 @@ from typing import Literal
 
 from cutover import provision as provisioning
 from cutover import verify
+from cutover.clients.retry import until
 from cutover.errors import CutoverError
 from cutover.inventory import Inventory
 from cutover.lab import lab as lablib
@@ -27,11 +28,7 @@ class LabStateError(CutoverError):
 def verify_state(inv: Inventory, state: str, report: Report, settle_s: float = 60.0) -> bool:
     # Right after provisioning, a restore or a rollback, secondaries may still be
     # transferring and services starting: verify again until it passes or ``settle_s``.
-    deadline = time.monotonic() + settle_s
-    result = verify.verify(inv, state)
-    while not result.ok and time.monotonic() < deadline:
-        time.sleep(5)
-        result = verify.verify(inv, state)
+    result = until(lambda: verify.verify(inv, state), lambda r: r.ok, settle_s, 5.0)
     failed = [f"{c.service} {c.target}: {c.detail}" for c in result.checks if not c.ok]
     report("verify", state=state, ok=result.ok, passed=len(result.checks) - len(failed),
            failed=failed)  # fmt: skip

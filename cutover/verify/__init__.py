@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 import dns.message
 
@@ -26,7 +25,6 @@ from cutover.secretstore import env_dir
 # as-is: every province on its own systems (after provisioning, after a rollback);
 # merged: the cutover done, as citizens reach it through the resolver.
 STATES = ("as-is", "merged")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -105,16 +103,6 @@ def context(inv: Inventory) -> Context:
                 hint=f"run `cutover provision {inv.name} --env {inv.environment}` first",
             )
     return Context(inv, str(resolvers[0].address), secretlib.load(secrets_file), ca_file)
-
-
-def retry(attempt: Callable[[], T], seconds: float, ok: Callable[[T], bool]) -> T:
-    """``attempt()`` until ``ok`` or ``seconds`` pass (secondaries, mail delivery lag)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = attempt()
-        if ok(result) or time.monotonic() > deadline:
-            return result
-        time.sleep(0.5)
 
 
 def verify(inv: Inventory, state: str = "as-is", services: tuple[str, ...] = ()) -> Report:

@@ -11,8 +11,9 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 
+from cutover.clients.retry import until
 from cutover.inventory.zones import ZoneData, zones
-from cutover.verify import Check, Context, retry
+from cutover.verify import Check, Context
 
 
 def _expected(z: ZoneData, delegated: list[str]) -> dict[tuple[str, str], set[str]]:
@@ -65,7 +66,7 @@ def check(ctx: Context) -> list[Check]:
         ) -> list[int | None]:
             return [_serial(ctx, addr, zone) for _, addr in servers]
 
-        got = retry(serials, 15, lambda s: None not in s and len(set(s)) == 1)
+        got = until(serials, lambda s: None not in s and len(set(s)) == 1, 15)
         detail = ", ".join(f"{n}={s}" for (n, _), s in zip(servers, got, strict=True))
         ok = None not in got and len(set(got)) == 1
         results.append(Check("dns", z.name, "same SOA serial on every server", ok, detail))
@@ -124,7 +125,7 @@ def check_merged(ctx: Context) -> list[Check]:
                 ) -> list[int | None]:
                     return [_serial(ctx, a, zone) for a in servers]
 
-                got = retry(merged_serials, 15, lambda s: None not in s and len(set(s)) == 1)
+                got = until(merged_serials, lambda s: None not in s and len(set(s)) == 1, 15)
                 ok = None not in got and len(set(got)) == 1
                 results.append(
                     Check("dns", domain, "same SOA serial on the merged servers", ok, f"{got}")

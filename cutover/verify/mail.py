@@ -3,10 +3,10 @@ MX records at the lab resolver) is read back over IMAP (STARTTLS, lab CA), then 
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from cutover.clients import imap, smtp
+from cutover.clients.retry import until
 from cutover.inventory.model import Service
 from cutover.naming import probe_address
 from cutover.verify import Check, Context
@@ -24,15 +24,14 @@ def probe(
     smtp.send(address, msg, helo="verify.lab.gov.vn", timeout=10)
     with imap.logged_in(server, address, mailbox, password, ctx.tls(), timeout=10) as session:
         session.select("INBOX")
-        deadline = time.monotonic() + 15
-        found: list[bytes] = []
-        while time.monotonic() < deadline:
+
+        def search() -> list[bytes]:
+            session.noop()  # lets the server tell of mail delivered since the last look
             _, data = session.search(None, "HEADER", "Message-ID", message_id)
-            found = data[0].split()
-            if found:
-                break
-            time.sleep(0.3)
-            session.noop()
+            found: list[bytes] = data[0].split()
+            return found
+
+        found = until(search, bool, 15, 0.3)
         if not found:
             return False, f"{message_id} not in INBOX after 15 s"
         _, fetched = session.fetch(found[0].decode(), "(RFC822)")

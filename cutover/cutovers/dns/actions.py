@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cutover.clients.retry import until
 from cutover.cutovers.dns import safety
 from cutover.cutovers.dns.confirm import send_confirmed, since
 from cutover.cutovers.dns.plan import DnsPlan, ZoneInfo
@@ -162,15 +163,6 @@ class Context:
     def snapshot_index(self) -> dict[str, Any]:
         path = self.snapshot_dir / "index.json"
         return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def _retry(check: Callable[[], list[str]], seconds: float) -> list[str]:
-    deadline = time.monotonic() + seconds
-    while True:
-        problems = check()
-        if not problems or time.monotonic() >= deadline:
-            return problems
-        time.sleep(1.0)
 
 
 # --- actions -------------------------------------------------------------------------
@@ -357,7 +349,7 @@ def verify(ctx: Context) -> None:
                         found.append(f"{host}: {name} {rtype} {sorted(got)} != {sorted(values)}")
             return found
 
-        problems += _retry(check, ctx.options.wait)
+        problems += until(check, lambda found: not found, ctx.options.wait, 1.0)
         checked += len(want) * (len(servers) + 1)
     ctx.report["checked"] = checked
     if problems:
@@ -393,7 +385,7 @@ def verify_move(ctx: Context) -> None:
                     found.append(f"parent: delegation of {zone.name} is {sorted(response_ns)}")
             return found
 
-        problems += _retry(check, ctx.options.wait)
+        problems += until(check, lambda found: not found, ctx.options.wait, 1.0)
     if problems:
         raise VerifyError("; ".join(problems[:10]))
 
@@ -468,7 +460,7 @@ def verify_rollback(ctx: Context) -> None:
                     found.append(f"{zone.name}: serial went back ({old_soa[2]} -> {new_soa[2]})")
             return found + _serial_problems(ctx, zone)
 
-        problems += _retry(check, ctx.options.wait)
+        problems += until(check, lambda found: not found, ctx.options.wait, 1.0)
     ctx.report["zones"] = sorted(index)
     if problems:
         raise VerifyError("; ".join(problems[:10]))

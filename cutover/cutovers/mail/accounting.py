@@ -5,7 +5,6 @@ mailbox."""
 from __future__ import annotations
 
 import ssl
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 
 from cutover.clients import dns as dnsclient
 from cutover.clients import imap, smtp
+from cutover.clients.retry import until
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,4 @@ def new_message_id(tag: str) -> str:
 def wait_for(
     server: Server, user: str, password: str, tls: ssl.SSLContext, message_id: str, seconds: float
 ) -> bool:
-    deadline = time.monotonic() + seconds
-    while True:
-        if message_id in message_ids(server, user, password, tls):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.5)
+    return until(lambda: message_id in message_ids(server, user, password, tls), bool, seconds)
