@@ -27,6 +27,7 @@ lint: setup
 	@$(VENV)/ruff check cutover stacks tests bench
 	@$(VENV)/ruff format --check cutover stacks tests bench
 	@$(VENV)/mypy cutover stacks bench
+	@$(VENV)/lint-imports --no-cache
 	@$(VENV)/yamllint -s $$(ls -d playbooks inventories stacks Pulumi.yaml .yamllint 2>/dev/null)
 	@if [ -n "$$(find playbooks -name '*.yml' -print -quit)" ]; then \
 		$(VENV)/ansible-lint -q --profile production playbooks; fi

@@ -48,7 +48,7 @@ from cutover.cutovers.dns.rrsets import Change, RRset, Zone, absolute, diff, fro
 from cutover.cutovers.dns.transfer import axfr
 from cutover.cutovers.dns.update import TSIG_ALGORITHM, Key, send, send_one_by_one
 from cutover.inventory import load
-from cutover.naming import CUTOVER_KEY
+from cutover.inventory.naming import CUTOVER_KEY
 from cutover.secretstore import env_dir
 
 NSUPDATE = """\

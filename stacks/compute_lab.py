@@ -11,7 +11,7 @@ from cutover.lab import template
 from cutover.lab.keys import ensure_keypair
 from cutover.lab.lab import spec_of
 from cutover.lab.paths import lab_dir
-from cutover.lab.provider import LabHost
+from cutover.stack.lab_provider import LabHost
 
 
 def build(inv: Inventory) -> dict[str, HostOutputs]:

@@ -29,9 +29,9 @@ def _reporter(out: Output) -> lablib.Report:
 
 def _applier(inv: Inventory) -> lablib.HostsApplier:
     """Through the project's Pulumi stack, unless CUTOVER_LAB_ENGINE=direct."""
-    from cutover.lab import stack as lab_stack
+    from cutover.stack import lab as stack_lab
 
-    return lab_stack.hosts_applier(inv)
+    return lablib.hosts_applier(inv, stack_lab)
 
 
 def up(
@@ -133,12 +133,10 @@ def down(
     inv = load(find_merger_dir(merger), "lab")
     from cutover.lab import lab as lablib
     from cutover.lab import snapshot
-    from cutover.lab import stack as lab_stack
+    from cutover.stack import lab as stack_lab
 
     net = inv.env.network
-    if lab_stack.enabled():
-        lab_stack.destroy(inv, _reporter(out))
-    count = lablib.down(net.lab or "", net.bridge, _reporter(out))
+    count = lablib.teardown(inv, stack_lab, _reporter(out))
     purged = snapshot.purge(net.lab or "") if purge else 0
     kept = "" if purge else f", {len(snapshot.listing(net.lab or ''))} snapshots kept"
     out.result(

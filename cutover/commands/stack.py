@@ -12,7 +12,6 @@ from cutover.inventory import find_merger_dir, load
 from cutover.output import Output, markup
 
 if TYPE_CHECKING:
-    from cutover.inventory import Inventory
     from cutover.stack.workspace import StackHandle
 
 stack_app = typer.Typer(help="Preview and apply the merged infrastructure's Pulumi stack.")
@@ -22,13 +21,13 @@ EnvOpt = Annotated[str, typer.Option("--env", help="lab, staging or production."
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
 
 
-def _open(merger: str, env: str) -> tuple[StackHandle, Inventory]:
+def _open(merger: str, env: str) -> StackHandle:
     # Pulumi's SDK loads only once the merger and environment are known to be good: bad
     # input is refused without its seconds of start-up
-    load(find_merger_dir(merger), env)
+    inv = load(find_merger_dir(merger), env)
     from cutover.stack.targets import open_target
 
-    return open_target(merger, env)
+    return open_target(inv)
 
 
 def progress(out: Output) -> Any:
@@ -50,7 +49,7 @@ def progress(out: Output) -> Any:
 def preview(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab") -> None:
     """Show what an update would change; changes nothing."""
     out = state(ctx).out
-    handle, _ = _open(merger, env)
+    handle = _open(merger, env)
     summary = handle.preview(progress(out))
     out.result({"stack": handle.name, "changes": summary.changes}, f"preview: {summary}")
 
@@ -59,7 +58,7 @@ def preview(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab") -> None:
 def up(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab", yes: YesOpt = False) -> None:
     """Preview, confirm, then update the stack."""
     out = state(ctx).out
-    handle, _ = _open(merger, env)
+    handle = _open(merger, env)
     planned = handle.preview(progress(out))
     out.message(f"plan: {planned}")
     if not planned.changed:
@@ -75,7 +74,7 @@ def up(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab", yes: YesOpt =
 def refresh(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab") -> None:
     """Read the real state of every resource back into the stack."""
     out = state(ctx).out
-    handle, _ = _open(merger, env)
+    handle = _open(merger, env)
     summary = handle.refresh(progress(out))
     out.result({"stack": handle.name, "changes": summary.changes}, f"refreshed: {summary}")
 
@@ -86,7 +85,7 @@ def destroy(
 ) -> None:
     """Delete every resource of the stack (asks first unless --yes)."""
     out = state(ctx).out
-    handle, _ = _open(merger, env)
+    handle = _open(merger, env)
     if not yes and not typer.confirm(f"destroy every resource of {handle.name}?"):
         raise typer.Exit(1)
     summary = handle.destroy(progress(out))

@@ -22,8 +22,8 @@ from cutover.inventory import Inventory
 
 def context_vars(inv: Inventory) -> dict[str, Any]:
     """Small variables for the portal and video cutover playbooks (no bulk data)."""
-    from cutover.cutovers.portal import plan as portal_plan
-    from cutover.cutovers.video import plan as video_plan
+    from cutover.inventory import portal as portal_plan
+    from cutover.inventory import video as video_plan
 
     return {
         "cutover_merger_dir": str(inv.merger_dir.resolve()),

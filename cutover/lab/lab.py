@@ -9,6 +9,7 @@ events through ``report(kind, **data)``; nothing here prints.
 from __future__ import annotations
 
 import fcntl
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Interface
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cutover.errors import LabError
 from cutover.inventory import Inventory
@@ -136,6 +137,34 @@ def finish(inv: Inventory, spec: LabSpec, keys: KeyPair, states: list[HostState]
     ansible.write(inventory, ansible.build(inv, addresses, keys.private, known))
     ordered = tuple(by_name[h.name] for h in spec.hosts)
     return LabResult(spec.lab, ordered, inventory, known, keys.private)
+
+
+class StackHosts(Protocol):
+    """The lab's hosts as resources of a stack (:mod:`cutover.stack.lab`), handed in by
+    the caller: the lab does not import the Pulumi layer."""
+
+    def applier(self, inv: Inventory) -> HostsApplier: ...
+
+    def destroy(self, inv: Inventory, report: Report) -> None: ...
+
+
+def through_stack() -> bool:
+    """``CUTOVER_LAB_ENGINE=direct`` skips the stack (for debugging the host manager)."""
+    return os.environ.get("CUTOVER_LAB_ENGINE", "pulumi") != "direct"
+
+
+def hosts_applier(inv: Inventory, stack: StackHosts) -> HostsApplier:
+    """How ``up`` makes the hosts: through the stack, or directly when disabled. The one
+    place that decides, with :func:`teardown`, so up and down always agree."""
+    return stack.applier(inv) if through_stack() else apply_hosts_directly
+
+
+def teardown(inv: Inventory, stack: StackHosts, report: Report = _quiet) -> int:
+    """The lab down whichever way it came up: its stack's resources, then every
+    container, the bridge and the state (:func:`down`). Returns the container count."""
+    if through_stack():
+        stack.destroy(inv, report)
+    return down(inv.env.network.lab or "", inv.env.network.bridge, report)
 
 
 def up(

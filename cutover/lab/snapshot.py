@@ -52,7 +52,6 @@ _SHAPING = {
         "cutover/ansible",
         "cutover/lab/lxc.py",
         "cutover/secretstore.py",
-        "cutover/naming.py",
     ),
     "environment": ("requirements.lock",),
 }

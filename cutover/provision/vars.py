@@ -25,8 +25,8 @@ from typing import Any
 
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, SHARED, Host, Province, Service
+from cutover.inventory.naming import CUTOVER_KEY, probe_address, prosody_encode, xfr_key
 from cutover.inventory.zones import ZoneData, zones
-from cutover.naming import CUTOVER_KEY, probe_address, prosody_encode, xfr_key
 from cutover.secretstore import Secrets
 
 SEED_MESSAGES = 3  # messages seeded per as-is mailbox, each with its own Message-ID

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from cutover.clients import http, imap, smtp, xmpp
 from cutover.inventory.model import MERGED
-from cutover.naming import probe_address
+from cutover.inventory.naming import probe_address
 from cutover.report.model import ProbeSample, ProbeSeries
 from cutover.verify import Context
 

@@ -22,7 +22,6 @@ from cutover.errors import ConfigError, CutoverError, Location
 from cutover.inventory import find_merger_dir, load
 from cutover.journal import RUN_FINAL, Journal, runs_dir
 from cutover.lab import lab as lablib
-from cutover.lab import stack as lab_stack
 from cutover.plan import graph
 from cutover.plan.validate import LoadedPlan, load_plan
 from cutover.rehearse import labstate
@@ -30,6 +29,7 @@ from cutover.rehearse.accounting import account
 from cutover.rehearse.probes import Prober
 from cutover.report import Rehearsal, steps_from_journal, write
 from cutover.report.window import production_window
+from cutover.stack import lab as stack_lab
 
 Report = Callable[..., None]
 
@@ -113,7 +113,7 @@ def rehearse(options: Options, report: Report) -> Result:
 
     report("phase", name="lab")
     try:
-        applier = lab_stack.hosts_applier(inv)
+        applier = lablib.hosts_applier(inv, stack_lab)
         lab_how = labstate.provisioned(inv, report, applier, snapshots=options.snapshots)
 
         history = step_durations(runs_dir(options.runs), plan.name)
@@ -147,9 +147,7 @@ def rehearse(options: Options, report: Report) -> Result:
     finally:
         if not options.keep:
             report("phase", name="lab-down")
-            if lab_stack.enabled():
-                lab_stack.destroy(inv, report)
-            lablib.down(inv.env.network.lab or "", inv.env.network.bridge, report)
+            lablib.teardown(inv, stack_lab, report)
 
     run_dir = outcome.run_dir
     journal = Journal.open(run_dir)

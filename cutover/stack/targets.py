@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cutover.inventory import Inventory, find_merger_dir, load
+from cutover.inventory import Inventory
 from cutover.inventory.loader import default_inventories
 from cutover.stack.workspace import StackHandle, open_stack
 
@@ -11,12 +11,11 @@ def stack_name(merger: str, env: str) -> str:
     return f"{merger}-{env}"
 
 
-def open_target(merger: str, env: str) -> tuple[StackHandle, Inventory]:
-    """The stack of ``merger`` (a name under inventories/ or a folder) in ``env``,
-    created on first use with its base config. The inventory is loaded and checked
-    first, so bad input stops here, before any engine runs."""
-    merger_dir = find_merger_dir(merger).resolve()
-    inv = load(merger_dir, env)
+def open_target(inv: Inventory) -> StackHandle:
+    """The stack of the merger environment ``inv`` (loaded and checked by the caller, so
+    bad input stopped before any engine ran), created on first use with its base config."""
+    env = inv.environment
+    merger_dir = inv.merger_dir.resolve()
     handle = open_stack(stack_name(inv.name, env))
     wanted = {
         "cutover:merger": inv.name,
@@ -29,4 +28,4 @@ def open_target(merger: str, env: str) -> tuple[StackHandle, Inventory]:
     changed = {k: v for k, v in wanted.items() if k not in current or current[k].value != v}
     if changed:
         handle.set_config(changed)
-    return handle, inv
+    return handle

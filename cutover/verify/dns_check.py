@@ -13,7 +13,7 @@ import dns.rdatatype
 
 from cutover.clients.retry import until
 from cutover.inventory.zones import ZoneData, zones
-from cutover.verify import Check, Context
+from cutover.verify.context import Check, Context
 
 
 def _expected(z: ZoneData, delegated: list[str]) -> dict[tuple[str, str], set[str]]:

@@ -8,8 +8,8 @@ import uuid
 from cutover.clients import imap, smtp
 from cutover.clients.retry import until
 from cutover.inventory.model import Service
-from cutover.naming import probe_address
-from cutover.verify import Check, Context
+from cutover.inventory.naming import probe_address
+from cutover.verify.context import Check, Context
 
 
 def probe(

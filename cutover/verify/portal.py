@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cutover.clients import http
 from cutover.inventory.model import Service
-from cutover.verify import Check, Context
+from cutover.verify.context import Check, Context
 
 
 def fetch_all(ctx: Context, name: str, address: str, paths: list[str]) -> tuple[bool, str]:

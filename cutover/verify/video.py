@@ -7,21 +7,41 @@ import asyncio
 
 from cutover.clients import xmpp
 from cutover.inventory.model import Service
-from cutover.verify import Check, Context
+from cutover.verify.context import Check, Context
 
 
-async def _join(ctx: Context, jid: str, address: str, port: int, room: str) -> tuple[bool, str]:
-    password = ctx.secrets.xmpp(jid)["password"]
-    async with xmpp.session(jid, password, address, port, ctx.tls()) as client:
+async def _session(
+    ctx: Context, jid: str, password: str, address: str, port: int, room: str, title: bool
+) -> tuple[bool, str, str]:
+    """Log in as ``jid`` with ``password`` at ``address``, join ``room``; with ``title``,
+    read the room's title too."""
+    plugins = (xmpp.DISCO, xmpp.MUC, xmpp.PING) if title else (xmpp.MUC, xmpp.PING)
+    async with xmpp.session(jid, password, address, port, ctx.tls(), plugins=plugins) as client:
         await xmpp.join(client, room)
-    return True, f"{jid} joined {room}"
+        name = await xmpp.room_title(client, room) if title else ""
+    return True, f"{jid} joined {room}", name
+
+
+def session(
+    ctx: Context,
+    jid: str,
+    password: str,
+    address: str,
+    port: int,
+    room: str,
+    *,
+    title: bool = True,
+) -> tuple[bool, str, str]:
+    try:
+        return asyncio.run(_session(ctx, jid, password, address, port, room, title))
+    except Exception as exc:  # slixmpp raises many kinds; each is a failed check
+        return False, f"{jid} at {address}: {exc.__class__.__name__}: {exc}", ""
 
 
 def join(ctx: Context, jid: str, address: str, port: int, room: str) -> tuple[bool, str]:
-    try:
-        return asyncio.run(_join(ctx, jid, address, port, room))
-    except Exception as exc:  # slixmpp raises many kinds; each is a failed check
-        return False, f"{exc.__class__.__name__}: {exc}"
+    password = ctx.secrets.xmpp(jid)["password"]
+    ok, detail, _ = session(ctx, jid, password, address, port, room, title=False)
+    return ok, detail
 
 
 def check(ctx: Context) -> list[Check]:

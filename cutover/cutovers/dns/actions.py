@@ -43,7 +43,7 @@ from cutover.cutovers.dns.transfer import TransferError, answers, axfr, serial, 
 from cutover.cutovers.dns.update import Key as TsigKey
 from cutover.errors import CutoverError
 from cutover.inventory import Inventory
-from cutover.naming import CUTOVER_KEY
+from cutover.inventory.naming import CUTOVER_KEY
 
 
 class VerifyError(CutoverError):

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from cutover.cutovers.dns.rrsets import Change, Key, RRset, absolute
 from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, SHARED, Host, Service
+from cutover.inventory.naming import xfr_key
 from cutover.inventory.zones import zones
-from cutover.naming import xfr_key
 
 SERVICES = ("mail", "portal", "video")
 _SERVICE = {"mail": Service.MAIL, "portal": Service.PORTAL, "video": Service.VIDEO}

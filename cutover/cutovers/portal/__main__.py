@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 from cutover.cutovers import _cli
-from cutover.cutovers.portal import plan, redirects, verify
+from cutover.cutovers.portal import redirects
+from cutover.inventory import portal as plan
+from cutover.verify import portal_merged
 
 
 def run() -> int:
@@ -27,7 +29,7 @@ def run() -> int:
         print(json.dumps({"entries": rendered.entries, "path": str(args.out)}))
         return 0
     if args.command == "verify":
-        return _cli.verify(inv, verify.check)
+        return _cli.verify(inv, portal_merged.check)
     p.error(f"unknown command {args.command!r}")
     return 2
 

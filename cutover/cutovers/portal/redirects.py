@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from cutover.errors import ConfigError
+from cutover.inventory.portal import split
 
 HOST_VAR = "$cutover_old_portal"
 FALLBACK_VAR = "$cutover_old_landing"
@@ -39,19 +40,6 @@ class RedirectMap:
 def _safe(text: str) -> str:
     """``text`` as it may stand in a quoted nginx string (percent-encoded if needed)."""
     return text if _PLAIN.match(text) else quote(text, safe=_SAFE)
-
-
-def split(url: str) -> tuple[str, str]:
-    """``https://kontum.gov.vn/a/b.html`` -> ``("kontum.gov.vn", "/a/b.html")``."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ConfigError(f"URL map entry {url!r} is not an https:// URL")
-    if parts.query or parts.fragment:
-        raise ConfigError(
-            f"URL map entry {url!r} has a query or fragment",
-            hint="map the path only: nginx matches the path ($uri), queries are dropped",
-        )
-    return parts.hostname.lower(), parts.path or "/"
 
 
 def hash_sizes(entries: int, max_key: int) -> tuple[int, int]:

@@ -13,7 +13,8 @@ import tarfile
 from pathlib import Path
 
 from cutover.cutovers import _cli
-from cutover.cutovers.video import migrate, verify
+from cutover.cutovers.video import migrate
+from cutover.verify import video_merged
 
 
 def read_tar(path: Path) -> dict[str, str]:
@@ -47,7 +48,7 @@ def run() -> int:
         print(json.dumps(result.summary()))
         return 0
     if args.command == "verify":
-        return _cli.verify(inv, verify.check)
+        return _cli.verify(inv, video_merged.check)
     p.error(f"unknown command {args.command!r}")
     return 2
 

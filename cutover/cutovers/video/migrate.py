@@ -29,7 +29,7 @@ from cutover.cutovers.video import lua
 from cutover.errors import ConfigError
 from cutover.inventory import Inventory
 from cutover.inventory.model import Province
-from cutover.naming import prosody_encode
+from cutover.inventory.naming import prosody_encode
 
 Files = Mapping[str, str]  # path relative to /var/lib/prosody -> content
 

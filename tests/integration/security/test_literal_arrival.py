@@ -26,10 +26,10 @@ import pytest
 from labkit import CutoverLab, needs_lab
 
 from cutover.clients import imap
-from cutover.cutovers.video.verify import session
 from cutover.inventory import load
 from cutover.inventory.model import Service
 from cutover.verify import context
+from cutover.verify.video import session
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cutover.cutovers.portal import plan, redirects
+from cutover.cutovers.portal import redirects
 from cutover.errors import ConfigError
 from cutover.inventory import load
+from cutover.inventory import portal as plan
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,7 +42,7 @@ def test_every_mapped_url_is_in_the_map(inv):
     got = entries(rendered.text)
     assert rendered.entries == len(inv.url_map) == len(got)
     for old, new in inv.url_map.items():
-        domain, path = redirects.split(old)
+        domain, path = plan.split(old)
         assert got[domain + path] == new
 
 

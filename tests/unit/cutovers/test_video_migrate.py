@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cutover.cutovers.video import lua, migrate
-from cutover.cutovers.video import plan as video_plan
 from cutover.errors import ConfigError
 from cutover.inventory import load
+from cutover.inventory import video as video_plan
 from cutover.provision.vars import prosody_encode, room_files
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,33 +1,23 @@
 """Lab hosts through the project's Pulumi stack (``<merger>-lab`` of the root
-Pulumi.yaml, whose ``lab`` backend makes one container per inventory host)."""
+Pulumi.yaml, whose ``lab`` backend makes one container per inventory host): the
+:class:`cutover.lab.lab.StackHosts` that callers hand to the lab, which decides whether
+to use it."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from cutover.inventory import Inventory
 from cutover.lab.keys import KeyPair
-from cutover.lab.lab import HostsApplier, Report, apply_hosts_directly
+from cutover.lab.lab import HostsApplier, Report
 from cutover.lab.lxc import HostSpec, HostState
 from cutover.stack.targets import open_target
-
-
-def enabled() -> bool:
-    """``CUTOVER_LAB_ENGINE=direct`` skips Pulumi (for debugging the host manager)."""
-    return os.environ.get("CUTOVER_LAB_ENGINE", "pulumi") != "direct"
-
-
-def hosts_applier(inv: Inventory) -> HostsApplier:
-    """How ``lab up`` makes the hosts: through the stack, or directly when disabled. The
-    one place that decides, so up and down (rehearsal or command) always agree."""
-    return applier(inv) if enabled() else apply_hosts_directly
 
 
 def applier(inv: Inventory) -> HostsApplier:
     def apply(specs: list[HostSpec], keys: KeyPair, report: Report) -> list[HostState]:
         del keys  # the stack program reads the same key pair from the lab's folder
-        handle, _ = open_target(str(inv.merger_dir), "lab")
+        handle = open_target(inv)
         # Called under the lab's own lock: a lock left on the stack is a killed run's.
         handle.clear_stale_locks()
         done = 0
@@ -55,7 +45,7 @@ def applier(inv: Inventory) -> HostsApplier:
 
 
 def destroy(inv: Inventory, report: Report) -> None:
-    handle, _ = open_target(str(inv.merger_dir), "lab")
+    handle = open_target(inv)
     handle.clear_stale_locks()
     handle.destroy(remove=True)
     report("stack.destroyed", stack=handle.name)

@@ -1,12 +1,15 @@
-"""What the portal cutover playbooks need to know about a merger (small variables only:
-the URL map itself is rendered to a file by :mod:`cutover.cutovers.portal.redirects`)."""
+"""The merged portal as the inventory defines it: what the portal cutover playbooks need
+to know about a merger (small variables only: the URL map itself is rendered to a file by
+:mod:`cutover.cutovers.portal.redirects`) and what verification expects of it."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from cutover.inventory import Inventory
+from cutover.errors import ConfigError
 from cutover.inventory.model import MERGED, Province, Service
+from cutover.inventory.resolved import Inventory
 
 # Where provisioning puts the portals' pages (playbooks/roles/portal/defaults).
 PORTAL_ROOT = "/var/www/cutover"
@@ -53,3 +56,16 @@ def build(inv: Inventory) -> dict[str, Any]:
         # site's ACME or CA issues the same names).
         "cert": {"id": f"{host.name}-portal-old-names", "names": old_names},
     }
+
+
+def split(url: str) -> tuple[str, str]:
+    """``https://kontum.gov.vn/a/b.html`` -> ``("kontum.gov.vn", "/a/b.html")``."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(f"URL map entry {url!r} is not an https:// URL")
+    if parts.query or parts.fragment:
+        raise ConfigError(
+            f"URL map entry {url!r} has a query or fragment",
+            hint="map the path only: nginx matches the path ($uri), queries are dropped",
+        )
+    return parts.hostname.lower(), parts.path or "/"

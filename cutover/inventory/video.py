@@ -1,12 +1,14 @@
-"""What the video cutover playbooks need to know about a merger (small variables)."""
+"""The merged video-conference service as the inventory defines it: what the video
+cutover playbooks need to know about a merger (small variables) and what verification
+expects of it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cutover.inventory import Inventory
 from cutover.inventory.model import MERGED, Service
-from cutover.naming import prosody_encode
+from cutover.inventory.naming import prosody_encode
+from cutover.inventory.resolved import Inventory
 
 
 def build(inv: Inventory) -> dict[str, Any]:

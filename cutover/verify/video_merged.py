@@ -12,32 +12,11 @@ checked against the lab CA):
 
 from __future__ import annotations
 
-import asyncio
-
-from cutover.clients import http, xmpp
-from cutover.cutovers.video import plan
+from cutover.clients import http
+from cutover.inventory import video as plan
 from cutover.inventory.model import MERGED, Service
-from cutover.verify import Check, Context
-
-
-async def _session(
-    ctx: Context, jid: str, password: str, address: str, port: int, room: str
-) -> tuple[bool, str, str]:
-    """Log in as ``jid`` with ``password`` at ``address``, join ``room``, read its title."""
-    plugins = (xmpp.DISCO, xmpp.MUC, xmpp.PING)
-    async with xmpp.session(jid, password, address, port, ctx.tls(), plugins=plugins) as client:
-        await xmpp.join(client, room)
-        title = await xmpp.room_title(client, room)
-    return True, f"{jid} joined {room}", title
-
-
-def session(
-    ctx: Context, jid: str, password: str, address: str, port: int, room: str
-) -> tuple[bool, str, str]:
-    try:
-        return asyncio.run(_session(ctx, jid, password, address, port, room))
-    except Exception as exc:  # slixmpp raises many kinds; each is a failed check
-        return False, f"{jid} at {address}: {exc.__class__.__name__}: {exc}", ""
+from cutover.verify.context import Check, Context
+from cutover.verify.video import session
 
 
 def check(ctx: Context) -> list[Check]:

@@ -11,9 +11,9 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from cutover.clients import http
-from cutover.cutovers.portal import plan, redirects
+from cutover.inventory import portal as plan
 from cutover.inventory.model import MERGED, Service
-from cutover.verify import Check, Context
+from cutover.verify.context import Check, Context
 
 MAX_SHOWN = 3
 
@@ -55,7 +55,7 @@ def check(ctx: Context) -> list[Check]:
     address = str(merged.address)
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for old, new in inv.url_map.items():
-        domain, path = redirects.split(old)
+        domain, path = plan.split(old)
         by_name[domain].append((path, new))
     results: list[Check] = []
     for f in info["former"]:
