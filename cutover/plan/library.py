@@ -90,9 +90,13 @@ class Provenance:
     def top(self, *fields: int | str) -> Location:
         """A top-level field: where the merger states it, else the library, else the
         merger's file (where it should be added)."""
-        if fields and fields[0] == "steps" and len(fields) >= 2 and isinstance(fields[1], int):
-            if fields[1] < len(self.steps):
-                return self.steps[fields[1]].at(*fields[2:])
+        if (
+            len(fields) >= 2
+            and fields[0] == "steps"
+            and isinstance(fields[1], int)
+            and fields[1] < len(self.steps)
+        ):
+            return self.steps[fields[1]].at(*fields[2:])
         for origin in (self.merger, self.library):
             if fields and fields[0] in origin.root:
                 if fields[0] == "vars" and len(fields) > 1 and fields[1] not in origin.root["vars"]:
@@ -153,9 +157,7 @@ def _refuse_keys(tree: LineDict, path: Path, loc: tuple[int | str, ...], allowed
             f"{what} may not state '{key}'" + (f": {why[key]}" if key in why else ""),
             where=Location(path, line_of(tree, (*loc, key)) if loc else tree.key_lines[key]),
             hint=why.get(f"{key}!")
-            or (f"did you mean '{close[0]}'? " if close else "")
-            + "allowed: "
-            + ", ".join(allowed),
+            or (f"did you mean '{close[0]}'? " if close else "") + "allowed: " + ", ".join(allowed),
         )
 
 
@@ -204,10 +206,9 @@ def _mapping_of_people(tree: LineDict, key: str, path: Path) -> LineDict:
 def compose(tree: LineDict, path: Path, library: Path) -> tuple[LineDict, Provenance]:
     """The plan ``tree`` (from ``path``) extending the library plan at ``library``: a tree
     for the plan model, with where each part came from."""
-    why = {
-        key: "it is the library's, the same for every merger"
-        for key in LIBRARY_ONLY
-    } | {f"{key}!": "remove it (change it in the library for every merger)" for key in LIBRARY_ONLY}
+    why = {key: "it is the library's, the same for every merger" for key in LIBRARY_ONLY} | {
+        f"{key}!": "remove it (change it in the library for every merger)" for key in LIBRARY_ONLY
+    }
     _refuse_keys(tree, path, (), MERGER_KEYS, "a plan that extends a library plan", why)
     base = _load_library(library)
     merger, lib = Origin(path, tree), Origin(library, base)
@@ -307,14 +308,15 @@ def compose(tree: LineDict, path: Path, library: Path) -> tuple[LineDict, Proven
         for index, step in enumerate(steps):
             if not isinstance(step, LineDict) or field_name in step:
                 continue  # a step of its own that names its person keeps it
-            sid = step.get("id")
-            family = str(sid).split(".", 1)[0]
-            who = str(sid) if sid in people else family if family in people else None
-            if who is None:
+            sid = str(step.get("id"))
+            family = sid.split(".", 1)[0]
+            # the most specific wins: the step's own id, then its family (then defaults)
+            chosen = next((k for k in (sid, family) if k in people), None)
+            if chosen is None:
                 continue
-            step[field_name] = people[who]
-            step.key_lines[field_name] = people.key_lines[who]
-            origins[index].placed[field_name] = Origin(path, tree, (key, who))
+            step[field_name] = people[chosen]
+            step.key_lines[field_name] = people.key_lines[chosen]
+            origins[index].placed[field_name] = Origin(path, tree, (key, chosen))
     composed["steps"] = steps
     composed.key_lines["steps"] = tree.key_lines.get("steps", base.key_lines["steps"])
     return composed, Provenance(merger, lib, origins)

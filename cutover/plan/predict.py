@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cutover.inventory import Inventory
-from cutover.inventory.zones import record_ttl
+from cutover.inventory.model import SHARED
+from cutover.inventory.zones import record_ttl, zones
 from cutover.plan import graph
 from cutover.plan.durations import format_duration
 from cutover.plan.model import GateStep, PlaybookStep, StackStep, Step, WaitStep
@@ -106,11 +107,24 @@ def target_of(plan: LoadedPlan, target: Inventory, rehearsed: Inventory | None) 
             ttl = record_ttl(target, step.ttl_of.name, step.ttl_of.type)
             if ttl is not None:
                 ttls[sid] = ttl
+        elif isinstance(step, WaitStep) and step.until == "ttl-expired" and step.ttl is None:
+            # the run waits the TTL its `after` step reports lowering: at most the longest
+            # TTL of the merger's zones, which is what a window must allow for
+            longest = longest_ttl(target)
+            if longest is not None:
+                ttls[sid] = longest
     counts: dict[str, tuple[int, int]] = {}
     if rehearsed is not None:
         there, here = _volumes(target), _volumes(rehearsed)
         counts = {kind: (n, here[kind]) for kind, n in there.items()}
     return Target(target.environment, ttls, counts)
+
+
+def longest_ttl(inv: Inventory) -> int | None:
+    """The longest TTL of any record of the merger's own zones (not the shared parent)."""
+    own = [z for z in zones(inv) if z.owner != SHARED]
+    ttls = [int(r["ttl"]) for z in own for r in z.records if r.get("ttl")]
+    return max([*ttls, *(z.ttl for z in own)], default=None)
 
 
 def _scaled(step: Step, seconds: float, basis: str, target: Target) -> tuple[float, str]:
@@ -131,6 +145,9 @@ def _cost(plan: LoadedPlan, step: Step, target: Target, history: Mapping[str, fl
                 return Term(
                     step.id, target.ttls[step.id], f"TTL of {q.name} {q.type} in {target.env}"
                 )
+            if step.id in target.ttls:
+                basis = f"longest TTL of the merger zones in {target.env}"
+                return Term(step.id, target.ttls[step.id], basis)
         if step.duration is not None:
             return Term(step.id, step.duration, "fixed wait")
     if isinstance(step, GateStep) and step.id not in history:
