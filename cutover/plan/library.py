@@ -147,17 +147,22 @@ def _copy(node: LineDict, keys: list[str] | None = None) -> LineDict:
     return out
 
 
-def _refuse_keys(tree: LineDict, path: Path, loc: tuple[int | str, ...], allowed: tuple[str, ...],
-                 what: str, why: dict[str, str]) -> None:  # fmt: skip
+def _refuse_keys(
+    tree: LineDict, path: Path, allowed: tuple[str, ...], what: str, why: dict[str, str], fix: str
+) -> None:
+    """One error for the first top-level key ``what`` may not state: ``why`` (by key) says
+    why and ``fix`` how, else the allowed keys are listed."""
     for key in tree:
         if key in allowed:
             continue
         close = difflib.get_close_matches(key, allowed, n=1)
+        listed = (
+            (f"did you mean '{close[0]}'? " if close else "") + "allowed: " + ", ".join(allowed)
+        )
         raise ConfigError(
             f"{what} may not state '{key}'" + (f": {why[key]}" if key in why else ""),
-            where=Location(path, line_of(tree, (*loc, key)) if loc else tree.key_lines[key]),
-            hint=why.get(f"{key}!")
-            or (f"did you mean '{close[0]}'? " if close else "") + "allowed: " + ", ".join(allowed),
+            where=Location(path, tree.key_lines[key]),
+            hint=fix if key in why else listed,
         )
 
 
@@ -173,7 +178,7 @@ def _load_library(path: Path) -> LineDict:
         key: "a library plan names no merger, window or people"
         for key in ("name", "merger", "window", "defaults", "owners", "approvers")
     }
-    _refuse_keys(tree, path, (), LIBRARY_KEYS, "a library plan", why)
+    _refuse_keys(tree, path, LIBRARY_KEYS, "a library plan", why, "remove it")
     for index, step in enumerate(tree["steps"]):
         for key in ("owner", "approver"):
             if isinstance(step, LineDict) and key in step:
@@ -206,10 +211,9 @@ def _mapping_of_people(tree: LineDict, key: str, path: Path) -> LineDict:
 def compose(tree: LineDict, path: Path, library: Path) -> tuple[LineDict, Provenance]:
     """The plan ``tree`` (from ``path``) extending the library plan at ``library``: a tree
     for the plan model, with where each part came from."""
-    why = {key: "it is the library's, the same for every merger" for key in LIBRARY_ONLY} | {
-        f"{key}!": "remove it (change it in the library for every merger)" for key in LIBRARY_ONLY
-    }
-    _refuse_keys(tree, path, (), MERGER_KEYS, "a plan that extends a library plan", why)
+    why = dict.fromkeys(LIBRARY_ONLY, "it is the library's, the same for every merger")
+    fix = "remove it; change it in the library, for every merger"
+    _refuse_keys(tree, path, MERGER_KEYS, "a plan that extends a library plan", why, fix)
     base = _load_library(library)
     merger, lib = Origin(path, tree), Origin(library, base)
     composed = _copy(base, [k for k in base if k != "steps"])
