@@ -76,7 +76,14 @@ def new_run_id(env: str) -> str:
 
 
 def plan_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The run's plan identity: the plan file and the library plan it extends (a changed
+    library is a changed plan). A plan that extends nothing hashes as it always did."""
+    from cutover.plan.library import sources
+
+    digest = hashlib.sha256(path.read_bytes())
+    for library in sources(path)[1:]:
+        digest.update(b"\0" + library.name.encode() + b"\0" + library.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass

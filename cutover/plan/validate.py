@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,6 +20,7 @@ from cutover import paths
 from cutover.errors import ConfigError, Location
 from cutover.plan import graph
 from cutover.plan.durations import format_duration
+from cutover.plan.library import Provenance, compose, library_path
 from cutover.plan.loader import LineDict, line_of, load_yaml
 from cutover.plan.model import (
     DEFAULT_TIMEOUT,
@@ -40,12 +41,22 @@ _CONFIG_KEY = re.compile(r"^(?:[A-Za-z][\w-]*:)?[A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+
 
 @dataclass
 class LoadedPlan:
-    """A validated plan with its file, the line map, and effective per-step settings."""
+    """A validated plan with its file, the line map, and effective per-step settings.
+
+    A plan that extends a library plan is the composed one: ``tree`` is the composed tree
+    (each node keeps the lines of the file it came from) and ``origin`` says which file.
+    """
 
     path: Path
     model: Plan
     tree: Any = field(repr=False)
     steps: dict[str, Step] = field(default_factory=dict)
+    origin: Provenance | None = field(default=None, repr=False)
+
+    @property
+    def files(self) -> list[Path]:
+        """The files the plan is made of: its own, and the library plan it extends."""
+        return self.origin.files if self.origin else [self.path]
 
     @property
     def name(self) -> str:
@@ -75,7 +86,7 @@ class LoadedPlan:
             for sid, step in self.steps.items()
             if sid not in dropped
         }
-        return LoadedPlan(self.path, self.model, self.tree, steps)
+        return replace(self, steps=steps)
 
     @property
     def needs(self) -> dict[str, list[str]]:
@@ -86,7 +97,13 @@ class LoadedPlan:
 
     def where(self, step_id: str, *fields: str | int) -> Location:
         index = [s.id for s in self.model.steps].index(step_id)
-        return Location(self.path, line_of(self.tree, ("steps", index, *fields)))
+        return self.where_top("steps", index, *fields)
+
+    def where_top(self, *fields: str | int) -> Location:
+        """The file and line of a path into the plan (from its top)."""
+        if self.origin is not None:
+            return self.origin.top(*fields)
+        return Location(self.path, line_of(self.tree, fields))
 
     def owner(self, step: StepBase) -> str | None:
         return step.owner or self.model.defaults.owner
@@ -124,7 +141,9 @@ class LoadedPlan:
         return graph.critical_path(self.needs, weights)
 
     def playbook_path(self, relative: str) -> Path:
-        return (self.base / self.model.playbook_dir / relative).resolve()
+        # playbook_dir is relative to the file that states it: the library's, if extended
+        base = self.origin.library.path.parent if self.origin else self.base
+        return (base / self.model.playbook_dir / relative).resolve()
 
     def inventory_for(self, step: PlaybookStep) -> Path | None:
         chosen = step.inventory or self.model.inventory
@@ -148,11 +167,21 @@ def load_plan(path: Path) -> LoadedPlan:
             where=Location(path, getattr(tree, "line", 1)),
             hint="see `cutover plan schema`",
         )
+    origin: Provenance | None = None
+    library = library_path(tree, path)
+    if library is not None:
+        tree, origin = compose(tree, path, library)
+
+    def locate(loc: tuple[int | str, ...]) -> Location:
+        if origin is not None:
+            return origin.top(*loc)
+        return Location(path, line_of(tree, loc))
+
     try:
         model = Plan.model_validate(tree)
     except ValidationError as exc:
-        raise _translate(exc, tree, path) from None
-    plan = LoadedPlan(path=path, model=model, tree=tree)
+        raise _translate(exc, tree, locate) from None
+    plan = LoadedPlan(path=path, model=model, tree=tree, origin=origin)
     _check(plan)
     return plan
 
@@ -206,13 +235,19 @@ def _data_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
 
 
-def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
-    errors = sorted(exc.errors(), key=lambda e: line_of(tree, _data_loc(tuple(e["loc"]))) or 0)
+def _translate(
+    exc: ValidationError, tree: Any, locate: Callable[[tuple[int | str, ...]], Location]
+) -> ConfigError:
+    def place(error: Any) -> tuple[str, int]:
+        where = locate(_data_loc(tuple(error["loc"])))
+        return str(where.path), where.line or 0
+
+    errors = sorted(exc.errors(), key=place)
     first = errors[0]
     loc = tuple(first["loc"])
     kind = first["type"]
     tag_error = kind in ("union_tag_invalid", "union_tag_not_found")
-    line = line_of(tree, _data_loc(loc) + (("kind",) if tag_error else ()))
+    where = locate(_data_loc(loc) + (("kind",) if tag_error else ()))
     label, rest = _step_label(tree, loc)
     name = ".".join(rest)
     msg = str(first["msg"]).removeprefix("Value error, ")
@@ -254,7 +289,7 @@ def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
         hint = "see `cutover plan schema` for the allowed fields and values"
     if len(errors) > 1:
         text += f" [and {len(errors) - 1} more problem(s)]"
-    return ConfigError(text, where=Location(path, line), hint=hint)
+    return ConfigError(text, where=where, hint=hint)
 
 
 # --- graph and safety rules ---------------------------------------------------------
@@ -263,7 +298,7 @@ def _translate(exc: ValidationError, tree: Any, path: Path) -> ConfigError:
 def _fail(
     plan: LoadedPlan, step: str | None, fields: tuple[str | int, ...], text: str, hint: str
 ) -> NoReturn:
-    where = plan.where(step, *fields) if step else Location(plan.path, line_of(plan.tree, fields))
+    where = plan.where(step, *fields) if step else plan.where_top(*fields)
     raise ConfigError(text, where=where, hint=hint)
 
 
@@ -273,7 +308,7 @@ def _check(plan: LoadedPlan) -> None:
         if step.id in plan.steps:
             raise ConfigError(
                 f"duplicate step id '{step.id}'",
-                where=Location(plan.path, line_of(plan.tree, ("steps", index, "id"))),
+                where=plan.where_top("steps", index, "id"),
                 hint="give every step its own id",
             )
         plan.steps[step.id] = step
@@ -327,21 +362,25 @@ def _check_needs(plan: LoadedPlan, sid: str, step: StepBase) -> None:
 
 
 def _check_people(plan: LoadedPlan, sid: str, step: StepBase) -> None:
-    if not plan.owner(step):
+    for role, person in (("owner", plan.owner(step)), ("approver", plan.approver(step))):
+        if person:
+            continue
+        why = "a responsible person" if role == "owner" else "an authority"
+        if plan.origin is not None:
+            # a library step names no people: the merger's plan must, so point there
+            family = sid.split(".", 1)[0]
+            raise ConfigError(
+                f"step '{sid}' has no {role}",
+                where=plan.where_top("defaults"),
+                hint=f"set `{role}:` in `defaults:`, or `{role}s: {{{family}: ...}}` "
+                f"(every task needs {why})",
+            )
         _fail(
             plan,
             sid,
             ("id",),
-            f"step '{sid}' has no owner",
-            "set `owner:` on the step or in `defaults:` (every task needs a responsible person)",
-        )
-    if not plan.approver(step):
-        _fail(
-            plan,
-            sid,
-            ("id",),
-            f"step '{sid}' has no approver",
-            "set `approver:` on the step or in `defaults:` (every task needs an authority)",
+            f"step '{sid}' has no {role}",
+            f"set `{role}:` on the step or in `defaults:` (every task needs {why})",
         )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labkit import ROOT, CutoverLab, needs_lab
+from labkit import ROOT, CutoverLab, needs_lab, with_restore_delay
 
 from cutover.inventory import Inventory, load
 from cutover.journal import JOURNAL_FILE, Journal
@@ -32,8 +32,8 @@ from cutover.plan.model import CheckStep, GateStep, PlaybookStep, WaitStep
 from cutover.rehearse.probes import Prober
 from cutover.verify import Context, context
 
-# The generated zones' TTL: dns.wait-old-ttl reads it from the old primary and waits it
-# out (TTL-aware, as in production), in seconds rather than the lab's two minutes.
+# The generated zones' TTL: dns.wait-old-ttl waits out the TTL that dns.lower-ttl reports
+# having lowered (TTL-aware, as in production), in seconds rather than the lab's two minutes.
 ZONE_TTL = 30
 # The lowered TTL (also the DNS and mail settle delays of the rollbacks) and the agreed
 # delay before the TTLs go back up: seconds, so a whole plan with faults fits in CI.
@@ -52,8 +52,7 @@ class FaultLab:
         for plan in (self.kit.dir / "plans").glob("*.yml"):
             text = plan.read_text()
             text = re.sub(r"dns_low_ttl: \d+", f"dns_low_ttl: {LOW_TTL}", text)
-            text = re.sub(r"(?m)^(\s+duration: )\S+$", rf"\g<1>{RESTORE_DELAY}", text)
-            plan.write_text(text)
+            plan.write_text(with_restore_delay(text, RESTORE_DELAY))
         self.procs: list[subprocess.Popen[bytes]] = []
         self.partitions: list[str] = []  # containers holding a partition table
         self.stopped: list[str] = []  # containers a test stopped

@@ -147,6 +147,15 @@ def _portable_plan(text: str, merger: str | None = None) -> str:
     return re.sub(r"window: .*\n", "", text)
 
 
+def with_restore_delay(text: str, restore: str) -> str:
+    """A merger's plan whose library plan has the agreed restore delay (cutover, dns-mail)
+    overriding it: the library's is production-like, the lab's is seconds."""
+    if not re.search(r"(?m)^extends: (cutover|dns-mail)\s*$", text):
+        return text
+    assert not re.search(r"(?m)^steps:", text), "the plan has steps: add the override there"
+    return text + f"steps:\n  - id: dns.wait-restore\n    duration: {restore}\n"
+
+
 # What the mail sync opens: the endpoint (its service, password, userdb, tunnel user with the
 # forwards' authorized_keys) and each old server's forward, client password and key. The
 # script prints each that is still there.
@@ -227,12 +236,7 @@ class CutoverLab:
         lab_inv.write_text(text)
         for plan in (self.dir / "plans").glob("*.yml"):
             text = re.sub(r"dns_low_ttl: \d+", f"dns_low_ttl: {low_ttl}", plan.read_text())
-            text = re.sub(
-                r"(id: dns\.wait-restore\n(?:    .*\n)*?    duration: )\S+",
-                rf"\g<1>{restore}",
-                text,
-            )
-            plan.write_text(text)
+            plan.write_text(with_restore_delay(text, restore))
 
     def cli(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
