@@ -86,6 +86,16 @@ def plan_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _plan_files(plan: LoadedPlan) -> dict[str, Path]:
+    """The files a run keeps of its plan: the plan itself and the library plan it
+    extends, as they were when it started."""
+    kept = {"plan.yml": plan.path}
+    for source in plan.files:
+        if source != plan.path:
+            kept[f"library-{source.name}"] = source
+    return kept
+
+
 @dataclass
 class RunOptions:
     env: str
@@ -138,7 +148,7 @@ def _refuse_rehearsal_vars(plan: LoadedPlan, options: RunOptions) -> None:
         if name in plan.model.vars:
             raise ConfigError(
                 f"plan vars set {name}, which fails a step on purpose",
-                where=Location(plan.path, line_of(plan.tree, ("vars", name))),
+                where=plan.where_top("vars", name),
                 hint="remove it: it is for rehearsals only (-e in the lab or staging)",
             )
         for sid, step in plan.steps.items():
@@ -259,7 +269,7 @@ def create_run(
         run_dir,
         meta,
         redactor=Redactor(_secrets(plan).values()),
-        files={"plan.yml": plan.path},  # the plan as run, for the record
+        files=_plan_files(plan),  # the plan as run, for the record
     )
     return Engine(plan, journal, runs_dir=runs_dir, world=world, **kw)
 
@@ -289,7 +299,8 @@ def open_run(runs_dir: Path, run_id: str, world: WorldFactory = empty, **kw: Any
         journal.close()
         raise EngineError(
             f"plan {path} changed (or vanished) since run {run_id} started",
-            hint=f"restore it from {runs_dir / run_id / 'plan.yml'} to resume or roll back",
+            hint=f"restore it (and the library plan it extends, library-*.yml) from"
+            f" {runs_dir / run_id} to resume or roll back",
         )
     plan = load_plan(path)
     if meta.get("mode") == "live":
