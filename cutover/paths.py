@@ -42,3 +42,11 @@ def cache_dir() -> Path:
 def tools_bin() -> Path:
     """Executables set up by ``scripts/setup.sh`` (the Pulumi engine and its plugins)."""
     return project_root() / ".tools" / "bin"
+
+
+def exported_inventory(merger: str, env: str) -> Path:
+    """Where ``cutover stack up`` writes the Ansible inventory of a staging or production
+    stack (and its ``.known_hosts`` beside it), which provisioning and runs read."""
+    folder = state_dir() / "inventories"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{merger}-{env}.yml"

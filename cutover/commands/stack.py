@@ -12,6 +12,7 @@ from cutover.inventory import find_merger_dir, load
 from cutover.output import Output, markup
 
 if TYPE_CHECKING:
+    from cutover.inventory import Inventory
     from cutover.stack.workspace import StackHandle
 
 stack_app = typer.Typer(help="Preview and apply the merged infrastructure's Pulumi stack.")
@@ -21,13 +22,13 @@ EnvOpt = Annotated[str, typer.Option("--env", help="lab, staging or production."
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")]
 
 
-def _open(merger: str, env: str) -> StackHandle:
+def _open(merger: str, env: str) -> tuple[StackHandle, Inventory]:
     # Pulumi's SDK loads only once the merger and environment are known to be good: bad
     # input is refused without its seconds of start-up
     inv = load(find_merger_dir(merger), env)
     from cutover.stack.targets import open_target
 
-    return open_target(inv)
+    return open_target(inv), inv
 
 
 def progress(out: Output) -> Any:
@@ -49,32 +50,39 @@ def progress(out: Output) -> Any:
 def preview(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab") -> None:
     """Show what an update would change; changes nothing."""
     out = state(ctx).out
-    handle = _open(merger, env)
+    handle, _ = _open(merger, env)
     summary = handle.preview(progress(out))
     out.result({"stack": handle.name, "changes": summary.changes}, f"preview: {summary}")
 
 
 @stack_app.command("up")
 def up(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab", yes: YesOpt = False) -> None:
-    """Preview, confirm, then update the stack."""
+    """Preview, confirm, then update the stack; a staging or production stack's Ansible
+    inventory and known_hosts are written for provisioning and runs."""
     out = state(ctx).out
-    handle = _open(merger, env)
+    handle, inv = _open(merger, env)
     planned = handle.preview(progress(out))
     out.message(f"plan: {planned}")
-    if not planned.changed:
-        out.result({"stack": handle.name, "changes": planned.changes}, "nothing to do")
-        return
-    if not yes and not typer.confirm(f"apply these changes to {handle.name}?"):
-        raise typer.Exit(1)
-    summary = handle.up(progress(out))
-    out.result({"stack": handle.name, "changes": summary.changes}, f"updated: {summary}")
+    if planned.changed:
+        if not yes and not typer.confirm(f"apply these changes to {handle.name}?"):
+            raise typer.Exit(1)
+        summary = handle.up(progress(out))
+    data: dict[str, Any] = {
+        "stack": handle.name,
+        "changes": summary.changes if planned.changed else planned.changes,
+    }
+    if env != "lab":  # the lab writes its own, with the lab's key (cutover lab up)
+        from cutover.stack.export import write_inventory
+
+        data["inventory"] = str(write_inventory(handle, inv))
+    out.result(data, f"updated: {summary}" if planned.changed else "nothing to do")
 
 
 @stack_app.command("refresh")
 def refresh(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab") -> None:
     """Read the real state of every resource back into the stack."""
     out = state(ctx).out
-    handle = _open(merger, env)
+    handle, _ = _open(merger, env)
     summary = handle.refresh(progress(out))
     out.result({"stack": handle.name, "changes": summary.changes}, f"refreshed: {summary}")
 
@@ -85,7 +93,7 @@ def destroy(
 ) -> None:
     """Delete every resource of the stack (asks first unless --yes)."""
     out = state(ctx).out
-    handle = _open(merger, env)
+    handle, _ = _open(merger, env)
     if not yes and not typer.confirm(f"destroy every resource of {handle.name}?"):
         raise typer.Exit(1)
     summary = handle.destroy(progress(out))

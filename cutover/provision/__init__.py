@@ -44,8 +44,8 @@ def ansible_inventory(inv: Inventory) -> Path:
         path = lab_dir(inv.env.network.lab or "") / "inventory.yml"
         hint = f"run `cutover lab up {inv.name}` first"
     else:
-        path = paths.state_dir() / "inventories" / f"{inv.name}-{inv.environment}.yml"
-        hint = f"export it with `cutover stack up {inv.name} --env {inv.environment}`"
+        path = paths.exported_inventory(inv.name, inv.environment)
+        hint = f"`cutover stack up {inv.name} --env {inv.environment}` writes it"
     if not path.is_file():
         raise ConfigError("no Ansible inventory for these hosts", where=Location(path), hint=hint)
     return path
