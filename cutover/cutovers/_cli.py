@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cutover.errors import CutoverError
 from cutover.inventory import Inventory, load
@@ -37,6 +38,12 @@ def verify(inv: Inventory, check: Callable[..., list[Check]]) -> int:
     ok = bool(checks) and all(c.ok for c in checks)
     print(json.dumps({"ok": ok, "checks": [c.__dict__ for c in checks]}, ensure_ascii=False))
     return 0 if ok else 1
+
+
+def done(result: Any) -> int:
+    """Report a command's result the boundary's way (one JSON object); exit code 0."""
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
 
 
 def fail(exc: CutoverError, **context: str) -> int:

@@ -44,8 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args.action, Context(inv, args.run_dir, tsig, options))
     except CutoverError as exc:
         return _cli.fail(exc, action=args.action)
-    print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return _cli.done(result)
 
 
 if __name__ == "__main__":

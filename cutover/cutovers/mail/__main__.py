@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from cutover.cutovers import _cli
@@ -38,8 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args.action, ctx)
     except CutoverError as exc:
         return _cli.fail(exc, action=args.action)
-    print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return _cli.done(result)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ the portal cutover playbooks on the controller."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from cutover.cutovers import _cli
@@ -26,8 +25,7 @@ def run() -> int:
         )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(rendered.text, encoding="utf-8")
-        print(json.dumps({"entries": rendered.entries, "path": str(args.out)}))
-        return 0
+        return _cli.done({"entries": rendered.entries, "path": str(args.out)})
     if args.command == "verify":
         return _cli.verify(inv, portal_merged.check)
     p.error(f"unknown command {args.command!r}")

@@ -45,8 +45,7 @@ def run() -> int:
         files = [{"path": k, "content": v} for k, v in sorted(result.files.items())]
         args.out.write_text(json.dumps(files, ensure_ascii=False), encoding="utf-8")
         args.out.chmod(0o600)  # stored credentials (SCRAM keys, not passwords)
-        print(json.dumps(result.summary()))
-        return 0
+        return _cli.done(result.summary())
     if args.command == "verify":
         return _cli.verify(inv, video_merged.check)
     p.error(f"unknown command {args.command!r}")
