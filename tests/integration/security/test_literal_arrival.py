@@ -28,12 +28,14 @@ from labkit import CutoverLab, needs_lab
 from cutover.clients import imap
 from cutover.inventory import load
 from cutover.inventory.model import Service
+from cutover.paths import cache_dir
 from cutover.verify import context
 from cutover.verify.video import session
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]
 
 IDS = ["quangngai", "kontum"]
+MARKER = cache_dir() / "literal-arrival" / "templated"
 
 
 def hostile(marker: Path) -> str:
@@ -76,7 +78,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CutoverLab, 
     if reason:
         pytest.fail(reason)
     kit = CutoverLab(tmp_path_factory.mktemp("literal"), IDS, prefix="la")
-    marker = kit.dir.parent / "templated"
+    # One fixed path, in the machine's cache: the hostile text (so the inventory, so the
+    # snapshot key) is the same every run and a provisioned lab is restored; the test never
+    # deletes it, so a templating bug found once keeps failing until someone looks.
+    marker = MARKER
+    marker.parent.mkdir(parents=True, exist_ok=True)  # where `touch` would succeed
+    assert not marker.exists(), f"{marker}: an earlier run templated inventory text"
     text = hostile(marker)
     quoted = json.dumps(text)  # a JSON string is a YAML double-quoted scalar
     merger = kit.dir / "merger.yml"
@@ -109,8 +116,7 @@ def ctx(lab: tuple[CutoverLab, str]) -> Iterator[object]:
 
 
 def test_nothing_was_templated(lab: tuple[CutoverLab, str]) -> None:
-    kit, _ = lab
-    assert not (kit.dir.parent / "templated").exists()
+    assert not MARKER.exists()
 
 
 def test_txt_records_answer_the_text(lab: tuple[CutoverLab, str], ctx: object) -> None:
