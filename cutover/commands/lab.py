@@ -29,6 +29,7 @@ def _reporter(out: Output) -> lablib.Report:
 
 def _applier(inv: Inventory) -> lablib.HostsApplier:
     """Through the project's Pulumi stack, unless CUTOVER_LAB_ENGINE=direct."""
+    from cutover.lab import lab as lablib
     from cutover.stack import lab as stack_lab
 
     return lablib.hosts_applier(inv, stack_lab)
