@@ -11,9 +11,10 @@ rollback whose action completed (``step.rollback_action_succeeded``) re-runs onl
 verification. A run that was failing or rolling back when it stopped goes on rolling back.
 
 On a failed action or verification the engine stops starting steps, lets running steps
-finish, then rolls back every step whose forward action completed, newest first (which is
-reverse dependency order, since a step completes only after its needs), verifying each
-rollback. Steps behind a completed point of no return are kept, and reported as such.
+finish, then rolls back every step whose forward action completed in reverse dependency
+order (a step once every completed step that needs it has finished its rollback;
+independent steps side by side up to ``max_parallel``, so with 1 it is newest first),
+verifying each rollback. Steps behind a completed point of no return are kept, and reported as such.
 """
 
 from __future__ import annotations
@@ -833,32 +834,59 @@ class Engine:
         failed: list[str] = []
         blocked: dict[str, str] = {}
         rolled_back: list[str] = []
-        for sid in completed:
-            if sid in kept:
-                self.record("step.kept", sid, message=f"not rolled back: {kept[sid]}")
-                continue
-            if sid in blocked:
-                self.record("step.rollback_blocked", sid, message=blocked[sid])
-                continue
-            undone = records[sid].state == "rollback_action_done"
-            if undone:
-                # resumed past its rollback action: verify the rollback only
-                self.record(
-                    "step.rollback_verify_started",
-                    sid,
-                    message="its rollback action completed before the run stopped",
-                )
-            else:
-                self.record("step.rollback_started", sid)
-            if not kinds.rollback(self, sid, action_done=undone):
-                failed.append(sid)
-                for ancestor in graph.ancestors(needs, sid):
-                    blocked.setdefault(
-                        ancestor, f"not rolled back: {sid}, which needs it, failed to roll back"
-                    )
-                continue
-            self.record("step.rolled_back", sid)
-            rolled_back.append(sid)
+        # Independent steps roll back side by side (up to max_parallel); a step only once
+        # every completed step that needs it has finished its rollback, so the order is the
+        # reverse of the dependencies. With max_parallel 1 it is newest first, one by one.
+        waits_for = {
+            sid: {d for d in completed if sid in graph.ancestors(needs, d)} for sid in completed
+        }
+        finished: set[str] = set()
+        running: dict[Future[bool], str] = {}
+        with ThreadPoolExecutor(self.max_parallel, thread_name_prefix="rollback") as pool:
+            while len(finished) < len(completed):
+                for sid in completed:
+                    if (
+                        sid in finished
+                        or sid in running.values()
+                        or not waits_for[sid] <= finished
+                        or len(running) >= self.max_parallel
+                    ):
+                        continue
+                    if sid in kept:
+                        self.record("step.kept", sid, message=f"not rolled back: {kept[sid]}")
+                        finished.add(sid)
+                        continue
+                    if sid in blocked:
+                        self.record("step.rollback_blocked", sid, message=blocked[sid])
+                        finished.add(sid)
+                        continue
+                    undone = records[sid].state == "rollback_action_done"
+                    if undone:
+                        # resumed past its rollback action: verify the rollback only
+                        self.record(
+                            "step.rollback_verify_started",
+                            sid,
+                            message="its rollback action completed before the run stopped",
+                        )
+                    else:
+                        self.record("step.rollback_started", sid)
+                    running[pool.submit(kinds.rollback, self, sid, action_done=undone)] = sid
+                if not running:
+                    continue  # kept or blocked steps finished: look again
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    sid = running.pop(future)
+                    finished.add(sid)
+                    if not future.result():
+                        failed.append(sid)
+                        for ancestor in graph.ancestors(needs, sid):
+                            blocked.setdefault(
+                                ancestor,
+                                f"not rolled back: {sid}, which needs it, failed to roll back",
+                            )
+                        continue
+                    self.record("step.rolled_back", sid)
+                    rolled_back.append(sid)
         if failed:
             self.record(
                 "run.rollback_failed",

@@ -228,3 +228,35 @@ def test_failed_rollback_keeps_its_dependencies_and_rolls_back_the_rest(lab) -> 
     assert again.returncode == 0, again.stderr
     assert lab.log()[-2:] == ["c rollback", "b rollback"]
     assert lab.count("a rollback") == 1
+
+
+def test_independent_steps_roll_back_side_by_side_after_what_needs_them(lab) -> None:
+    # b and c need a; their rollbacks each wait for the other's mark, so they must run at
+    # the same time; a's rollback only after both (it is what they need)
+    plan = lab.plan(
+        STEP.format(id="a")
+        + """\
+- id: b
+  kind: playbook
+  needs: [a]
+  playbook: count.yml
+  rollback: rendezvous.yml
+  vars: {partner: c}
+- id: c
+  kind: playbook
+  needs: [a]
+  playbook: count.yml
+  rollback: rendezvous.yml
+  vars: {partner: b}
+"""
+        + STEP.format(id="d")
+        + "  needs: [b, c]\n  vars: {fail_actions: [action]}\n"
+    )
+    result = lab.cli("--json", "run", str(plan), "--env", "lab", "--run-id", "side")
+    assert result.returncode == 1
+    assert "run side ended rolled_back (failed: d)" in result.stderr
+    log = lab.log()
+    assert log[0] == "a action" and sorted(log[1:3]) == ["b action", "c action"]
+    assert log[3] == "d action"
+    assert sorted(log[4:6]) == ["b rollback", "c rollback"]
+    assert log[6:] == ["a rollback"]
