@@ -16,6 +16,8 @@ logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
 MUC = "xep_0045"
 DISCO = "xep_0030"
 PING = "xep_0199"
+# after a dropped stream, before connecting again: time for a port to change hands
+RECONNECT_S = 0.5
 
 
 @asynccontextmanager
@@ -31,8 +33,9 @@ async def session(
     linger: float = 0.2,
 ) -> AsyncIterator[slixmpp.ClientXMPP]:
     """A client logged in as ``jid`` at ``address`` (raises ``PermissionError`` on a refused
-    login, ``TimeoutError`` when no session starts within ``timeout``); disconnected on
-    exit, with ``linger`` seconds for the stream to close."""
+    login, ``TimeoutError`` when no session starts within ``timeout``, however often the
+    server dropped the stream meanwhile); disconnected on exit, with ``linger`` seconds
+    for the stream to close."""
     client = slixmpp.ClientXMPP(jid, password)
     client.ssl_context = tls
     for plugin in plugins:
@@ -47,8 +50,17 @@ async def session(
         if not started.done():
             started.set_exception(PermissionError("auth failed"))
 
+    def on_dropped(_event: object) -> None:
+        # As real clients (Jitsi Meet's, Conversations) do: a stream the server closes
+        # before the login completed (a server restarting, its port changing hands) is
+        # connected again; slixmpp itself retries only connections that fail to open.
+        if not started.done():
+            loop.call_later(RECONNECT_S, client.connect, address, port)
+
+    loop = asyncio.get_running_loop()
     client.add_event_handler("session_start", on_start)
     client.add_event_handler("failed_auth", on_refused)
+    client.add_event_handler("disconnected", on_dropped)
     client.connect(host=address, port=port)
     try:
         await asyncio.wait_for(started, timeout)

@@ -55,3 +55,38 @@ def test_until_does_not_retry_an_exception() -> None:
     with pytest.raises(OSError, match="refused"):
         until(attempt, bool, seconds=5, interval=0.01)
     assert len(calls) == 1
+
+
+def test_an_xmpp_login_dropped_by_the_server_connects_again() -> None:
+    """A server that closes every connection at once (as a restarting one does to logins in
+    flight): the client connects again until its timeout, then says it timed out."""
+    import asyncio
+    import ssl
+    import time
+
+    from cutover.clients import xmpp
+
+    async def scenario() -> list[float]:
+        accepted: list[float] = []
+
+        async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.append(time.monotonic())
+            writer.close()
+
+        server = await asyncio.start_server(drop, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            with pytest.raises(TimeoutError):
+                async with xmpp.session(
+                    "probe@example.gov.vn", "x", "127.0.0.1", port, ssl.create_default_context(),
+                    plugins=(), timeout=2.0, linger=0,
+                ):  # fmt: skip
+                    pass
+        finally:
+            server.close()
+            await server.wait_closed()
+        return accepted
+
+    accepted = asyncio.run(scenario())
+    # slixmpp opens its first connections together; a later one is a new attempt
+    assert accepted and max(accepted) - min(accepted) >= xmpp.RECONNECT_S
