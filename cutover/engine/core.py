@@ -14,7 +14,8 @@ On a failed action or verification the engine stops starting steps, lets running
 finish, then rolls back every step whose forward action completed in reverse dependency
 order (a step once every completed step that needs it has finished its rollback;
 independent steps side by side up to ``max_parallel``, so with 1 it is newest first),
-verifying each rollback. Steps behind a completed point of no return are kept, and reported as such.
+verifying each rollback. Steps behind a completed point of no return are kept, and
+reported as such.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from cutover.journal import (
 )
 from cutover.plan import LoadedPlan, graph, load_plan
 from cutover.plan.durations import format_duration
+from cutover.plan.library import sources
 from cutover.plan.loader import line_of
 from cutover.plan.model import CheckStep, GateStep, PlaybookStep, StackStep, WaitStep
 from cutover.probes import DnsQuery
@@ -79,8 +81,6 @@ def new_run_id(env: str) -> str:
 def plan_digest(path: Path) -> str:
     """The run's plan identity: the plan file and the library plan it extends (a changed
     library is a changed plan). A plan that extends nothing hashes as it always did."""
-    from cutover.plan.library import sources
-
     digest = hashlib.sha256(path.read_bytes())
     for library in sources(path)[1:]:
         digest.update(b"\0" + library.name.encode() + b"\0" + library.read_bytes())
