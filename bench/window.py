@@ -23,10 +23,8 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
-
 from cutover.journal import Journal
-from cutover.plan import graph
+from cutover.plan import graph, load_plan
 
 MOVERS = re.compile(
     r"\b(doveadm|dsync|nsupdate|rndc|knotc|pdns_control|pdnsutil|postfix|postmap|postqueue|"
@@ -82,9 +80,8 @@ def merged_seconds(spans: list[tuple[datetime, datetime, str]]) -> float:
 
 def after_gate(run: Path, gate: str) -> list[str]:
     """The steps that need the gate, directly or through another step, in plan order
-    (from the copy of the plan the run keeps)."""
-    plan = yaml.safe_load((run / "plan.yml").read_text())
-    needs = {s["id"]: list(s.get("needs") or []) for s in plan["steps"]}
+    (from the copy of the plan the run keeps, composed with the library it extends)."""
+    needs = {sid: list(step.needs) for sid, step in load_plan(run / "plan.yml").steps.items()}
     order = graph.topo_order(needs)
     later: set[str] = set()
     for sid in order:
