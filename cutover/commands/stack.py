@@ -63,19 +63,18 @@ def up(ctx: typer.Context, merger: MergerArg, env: EnvOpt = "lab", yes: YesOpt =
     handle, inv = _open(merger, env)
     planned = handle.preview(progress(out))
     out.message(f"plan: {planned}")
+    changes, said = planned.changes, "nothing to do"
     if planned.changed:
         if not yes and not typer.confirm(f"apply these changes to {handle.name}?"):
             raise typer.Exit(1)
         summary = handle.up(progress(out))
-    data: dict[str, Any] = {
-        "stack": handle.name,
-        "changes": summary.changes if planned.changed else planned.changes,
-    }
+        changes, said = summary.changes, f"updated: {summary}"
+    data: dict[str, Any] = {"stack": handle.name, "changes": changes}
     if env != "lab":  # the lab writes its own, with the lab's key (cutover lab up)
         from cutover.stack.export import write_inventory
 
         data["inventory"] = str(write_inventory(handle, inv))
-    out.result(data, f"updated: {summary}" if planned.changed else "nothing to do")
+    out.result(data, said)
 
 
 @stack_app.command("refresh")

@@ -153,9 +153,9 @@ def _observe_ttl(engine: Run, step: PlaybookStep, result: PlaybookResult) -> str
     if not waits or engine.check_mode:
         return None
     reported = result.facts.get(REPORTED_TTL)
-    if isinstance(reported, bool) or not isinstance(reported, (int, str)):
-        reported = None
-    ttl = int(reported) if reported is not None and str(reported).isdigit() else None
+    # set_stats hands a templated value over as text or as a number; nothing else is a TTL
+    text = str(reported) if isinstance(reported, int | str) and reported is not True else ""
+    ttl = int(text) if text.isdigit() else None
     if ttl is None:
         return (
             f"reported no old TTL ({REPORTED_TTL}) for {', '.join(waits)}: its playbook must"
