@@ -81,6 +81,7 @@ def _finish(out: Output, outcome: Outcome, wanted: str = "succeeded") -> None:
         # an error, so the CLI prints one line and exits non-zero for scripts and schedulers
         # name every step left needing attention: the one that failed, and after a failed
         # rollback those whose rollback failed and those left applied because of them
+        # (a step whose action failed part way ends rolled back: it is named as failed)
         groups = (
             ("failed", ("failed",)),
             ("rollback failed", ("rollback_failed",)),
@@ -88,7 +89,11 @@ def _finish(out: Output, outcome: Outcome, wanted: str = "succeeded") -> None:
         )
         parts = []
         for label, states in groups:
-            steps = [s for s, d in outcome.steps.items() if d["state"] in states]
+            steps = [
+                s
+                for s, d in outcome.steps.items()
+                if d["state"] in states or (label == "failed" and d["failed"])
+            ]
             if steps:
                 parts.append(f"{label}: {', '.join(steps)}")
         why = f" ({'; '.join(parts)})" if parts else ""

@@ -511,12 +511,15 @@ class Engine:
 
     def outcome(self) -> Outcome:
         records = self.journal.steps()
+        # a step whose action failed part way ends rolled back: that it failed is kept
+        failed = {e.step for e in self.journal.events(kind="step.failed")}
         steps: dict[str, dict[str, Any]] = {}
         for sid, step in self.plan.steps.items():
             rec = records.get(sid)
             steps[sid] = {
                 "kind": step.kind,
                 "state": rec.state if rec else "pending",
+                "failed": sid in failed and (rec is None or rec.state != "succeeded"),
                 "attempts": rec.attempts if rec else 0,
                 "seconds": rec.seconds if rec else None,
                 "message": rec.message if rec else None,

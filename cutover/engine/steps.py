@@ -125,7 +125,11 @@ def _playbook_forward(engine: Run, step: PlaybookStep) -> bool:
                 if engine.stopping.wait(step.retry_delay):
                     break
         if not result.ok:
-            return _fail(engine, step.id, "action", result.summary(), action_done=False)
+            # A playbook that failed ran some of its tasks (the mail routes switched, the
+            # wait for the queue timed out): what it changed stays changed unless undone.
+            # Its rollback, written to undo any part of the action, runs with the others.
+            partly = bool(step.rollback) and not engine.check_mode
+            return _fail(engine, step.id, "action", result.summary(), action_done=partly)
         missing = _observe_ttl(engine, step, result)
         if missing:  # the TTLs were lowered: undo that too
             return _fail(engine, step.id, "action", missing, action_done=True)
@@ -178,7 +182,11 @@ def _stack_forward(engine: Run, step: StackStep) -> bool:
             adapter.update(step.stack, step.config, check=engine.check_mode)
             engine.record("step.action_succeeded", step.id)
     except CutoverError as exc:
-        return _fail(engine, step.id, "action", exc.one_line(), action_done=False)
+        # an update that failed may have changed part of the stack: once the previous
+        # config is journaled, the rollback puts it back
+        prepared = engine.journal.events(step=step.id, kind="step.prepared")
+        partly = bool(prepared) and not engine.check_mode
+        return _fail(engine, step.id, "action", exc.one_line(), action_done=partly)
     return True
 
 

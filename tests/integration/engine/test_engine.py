@@ -55,13 +55,15 @@ def test_failure_in_the_middle_rolls_back_completed_steps_in_reverse(lab) -> Non
     result = lab.cli("--json", "run", str(plan), "--env", "lab", "--run-id", "mid")
     assert result.returncode == 1
     assert "run mid ended rolled_back (failed: c)" in result.stderr
-    # c's own action failed (its in-play rescue is the playbook's job): not rolled back
-    assert lab.log() == ["a action", "b action", "c action", "b rollback", "a rollback"]
+    # c's action failed part way: what it did is undone by its rollback, first
+    assert lab.log() == [
+        "a action", "b action", "c action", "c rollback", "b rollback", "a rollback"
+    ]  # fmt: skip
     journal = Journal.open(lab.runs / "mid")
     states = {sid: rec.state for sid, rec in journal.steps().items()}
     assert journal.state() == "rolled_back"
     journal.close()
-    assert states == {"a": "rolled_back", "b": "rolled_back", "c": "failed"}  # d never started
+    assert states == {"a": "rolled_back", "b": "rolled_back", "c": "rolled_back"}  # no d
 
 
 def test_verification_failure_triggers_rollback(lab) -> None:
@@ -218,7 +220,7 @@ def test_failed_rollback_keeps_its_dependencies_and_rolls_back_the_rest(lab) -> 
         "a": "rolled_back",
         "b": "rollback_blocked",
         "c": "rollback_failed",
-        "d": "failed",
+        "d": "rolled_back",  # its failed action undone
     }
     assert end.data["rollback_failed"] == ["c"] and end.data["not_rolled_back"] == ["b"]
 
@@ -257,6 +259,6 @@ def test_independent_steps_roll_back_side_by_side_after_what_needs_them(lab) -> 
     assert "run side ended rolled_back (failed: d)" in result.stderr
     log = lab.log()
     assert log[0] == "a action" and sorted(log[1:3]) == ["b action", "c action"]
-    assert log[3] == "d action"
-    assert sorted(log[4:6]) == ["b rollback", "c rollback"]
-    assert log[6:] == ["a rollback"]
+    assert log[3:5] == ["d action", "d rollback"]  # the failed action undone first
+    assert sorted(log[5:7]) == ["b rollback", "c rollback"]
+    assert log[7:] == ["a rollback"]
