@@ -1,11 +1,13 @@
 """The ``openstack`` compute backend for staging and production.
 
-One network and subnet for the merger's hosts (addresses from the inventory), one
-security group per service opening only that service's ports, SSH only from the
-management network (and, to the merged mail server, from the old mail servers: the mail
-sync's forwards), and one port plus instance per inventory host, each with an SSH host
-key made by the stack and exported as known_hosts. Two component resources group them:
-``SiteNetwork`` (network, subnet, security groups) and one ``Host`` per inventory host
+It builds the merged province's site only: one network and subnet (the inventory's
+``network:``), one security group per service opening only that service's ports, SSH
+only from the management network (and, to the merged mail server, from the old mail
+servers' addresses on their own sites: the mail sync's forwards), and one port plus
+instance per host the merged province builds, each with an SSH host key made by the stack
+and exported as known_hosts. A province's as-is hosts exist already on its own site: no
+resource is ever made for one. Two component resources group what is made:
+``SiteNetwork`` (network, subnet, security groups) and one ``Host`` per built host
 (port, key, instance)."""
 
 from dataclasses import dataclass
@@ -141,7 +143,7 @@ def _security_groups(
         remote_ip_prefix=str(settings.management_cidr), security_group_id=ssh.id, opts=opts,
     )  # fmt: skip
     groups["ssh"] = ssh
-    used = {s for h in inv.hosts for s in h.services if s in SERVICE_PORTS}
+    used = {s for h in inv.built for s in h.services if s in SERVICE_PORTS}
     for service in sorted(used):
         group = openstack.networking.SecGroup(
             f"svc-{service.value}",
@@ -176,9 +178,12 @@ def _security_groups(
 
 
 def build(inv: Inventory, settings: Settings) -> dict[str, HostOutputs]:
+    """The merged province's hosts only: a province's as-is hosts exist already on its own
+    site (the exports take their addresses from the inventory and their keys from the
+    site's known_hosts)."""
     site = SiteNetwork(inv, settings)
     outputs: dict[str, HostOutputs] = {}
-    for host in inv.hosts:
+    for host in inv.built:
         made = Host(host, inv, site, settings)
         outputs[host.name] = HostOutputs(made.address, made.key.public)
     return outputs

@@ -14,8 +14,18 @@ KEY_PLACEHOLDER = Path("{{ cutover_ssh_key }}")
 KNOWN_HOSTS_PLACEHOLDER = Path("{{ cutover_known_hosts }}")
 
 
-def export_all(inv: Inventory, hosts: dict[str, HostOutputs]) -> None:
-    names = list(hosts)
+def export_all(inv: Inventory, built: dict[str, HostOutputs]) -> None:
+    """``built``: the hosts the compute backend made (the lab: every host). The others
+    exist already: their address is the inventory's, their keys the site's."""
+    hosts = dict(built)
+    for host in inv.hosts:
+        if host.name not in hosts:
+            keys = inv.site_host_keys.get(host.name, ())
+            hosts[host.name] = HostOutputs(
+                pulumi.Output.from_input(str(host.address)),
+                pulumi.Output.from_input("\n".join(keys)) if keys else None,
+            )
+    names = [h.name for h in inv.hosts]
     addresses = pulumi.Output.all(*(hosts[n].address for n in names)).apply(
         lambda values: dict(zip(names, values, strict=True))
     )
@@ -35,8 +45,9 @@ def export_all(inv: Inventory, hosts: dict[str, HostOutputs]) -> None:
         "known_hosts",
         pulumi.Output.all(addresses, *key_outputs).apply(
             lambda values: [
-                f"{values[0][n]},{n},{inv.host(n).fqdn} {' '.join(str(k).split()[:2])}"
+                f"{values[0][n]},{n},{inv.host(n).fqdn} {' '.join(line.split()[:2])}"
                 for n, k in zip(keyed, values[1:], strict=True)
+                for line in str(k).splitlines()  # a site may give several keys per host
             ]
         ),
     )

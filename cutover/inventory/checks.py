@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from cutover.inventory import generate
+from cutover.inventory import generate, sites
 from cutover.inventory.model import (
     LAB_ONLY_SERVICES,
     MERGED,
@@ -33,7 +33,9 @@ def resolve(
 ) -> Inventory:
     _check_provinces(merger, msrc)
     _check_network(env, esrc)
+    _check_sites(env, esrc)
     _check_hosts(merger, env, esrc)
+    host_keys = _site_host_keys(env, esrc)
     _check_zones(merger, msrc, env)
     mailboxes, collisions = _mail(merger, msrc, env, esrc)
     pages, url_map = _portal(merger, msrc, env)
@@ -48,6 +50,7 @@ def resolve(
         url_map=url_map,
         rooms=rooms,
         accounts=accounts,
+        site_host_keys=host_keys,
     )
 
 
@@ -103,10 +106,63 @@ def _check_network(env: EnvFile, src: Source) -> None:
         )
 
 
+def _check_sites(env: EnvFile, src: Source) -> None:
+    lab = env.environment == "lab"
+    for sid, site in env.sites.items():
+        where = ("sites", sid)
+        if site.network.overlaps(FORBIDDEN):
+            raise src.error(
+                f"site {sid!r}: network {site.network} overlaps {FORBIDDEN}, this machine's "
+                "own uplink",
+                (*where, "network"),
+                hint="lab networks use 198.18.0.0/15",
+            )
+        if lab and not site.network.subnet_of(LAB_RANGE):
+            raise src.error(
+                f"site {sid!r}: lab network {site.network} is outside the lab range {LAB_RANGE}",
+                (*where, "network"),
+                hint="a lab site is a part of the lab's own /24",
+            )
+        if not lab and site.network.overlaps(env.network.cidr):
+            raise src.error(
+                f"site {sid!r}: network {site.network} overlaps the merged site's "
+                f"{env.network.cidr}",
+                (*where, "network"),
+                hint="a province's site is its own network, reached from the merged site",
+            )
+        if not lab and site.known_hosts is None:
+            raise src.error(
+                f"site {sid!r} gives no known_hosts: its hosts' SSH keys would be trusted "
+                "on first use",
+                where,
+                hint="add known_hosts: FILE (the site's OpenSSH known_hosts lines)",
+            )
+
+
+def _site_host_keys(env: EnvFile, src: Source) -> dict[str, tuple[str, ...]]:
+    """Each as-is host's SSH host keys, from its site's known_hosts file."""
+    result: dict[str, tuple[str, ...]] = {}
+    read: dict[str, dict[str, list[str]]] = {}
+    for i, h in enumerate(env.hosts):
+        site = env.sites.get(h.site) if h.site else None
+        if h.site is None or site is None or site.known_hosts is None:
+            continue
+        if h.site not in read:
+            read[h.site] = sites.read_known_hosts(src.path.parent / site.known_hosts)
+        given = read[h.site]
+        keys = [k for name in (h.name, h.fqdn, str(h.address)) for k in given.get(name, [])]
+        if not keys:
+            raise src.error(
+                f"host {h.name!r}: site {h.site!r}'s known_hosts has no key for it",
+                ("hosts", i, "site"),
+                hint=f"ask the site for its key; list it under {h.fqdn} or {h.address}",
+            )
+        result[h.name] = tuple(dict.fromkeys(keys))
+    return result
+
+
 def _check_hosts(merger: MergerFile, env: EnvFile, src: Source) -> None:
     owners = {p.id for p in merger.provinces} | {MERGED, SHARED}
-    net = env.network.cidr
-    reserved = {net.network_address, net.broadcast_address, env.network.gateway}
     names: dict[str, int] = {}
     fqdns: dict[str, int] = {}
     addresses: dict[IPv4Address, int] = {}
@@ -125,6 +181,31 @@ def _check_hosts(merger: MergerFile, env: EnvFile, src: Source) -> None:
                 ("hosts", i, "owner"),
                 hint=f"use one of {', '.join(sorted(owners))}",
             )
+        built = h.owner in (MERGED, SHARED)
+        if h.site is not None and h.site not in env.sites:
+            raise src.error(
+                f"host {h.name!r}: unknown site {h.site!r}",
+                ("hosts", i, "site"),
+                hint=f"declare it under sites: ({', '.join(sorted(env.sites)) or 'none yet'})",
+            )
+        if built and h.site is not None:
+            raise src.error(
+                f"host {h.name!r} is built by the merged province: it is on network:, not "
+                f"on site {h.site!r}",
+                ("hosts", i, "site"),
+                hint="remove site:",
+            )
+        if not built and h.site is None and env.environment != "lab":
+            raise src.error(
+                f"host {h.name!r} is {h.owner}'s as-is host: name the site it is on",
+                ("hosts", i),
+                hint=f"add site: {h.owner} and the site under sites: (network, resolvers, "
+                "known_hosts)",
+            )
+        net = env.sites[h.site].network if h.site is not None else env.network.cidr
+        reserved: set[IPv4Address | None] = {net.network_address, net.broadcast_address}
+        if h.site is None:
+            reserved.add(env.network.gateway)
         if h.address not in net or h.address in reserved:
             where = "outside the lab range " if env.environment == "lab" else "outside "
             raise src.error(

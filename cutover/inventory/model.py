@@ -30,6 +30,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from cutover.yamlfile import UNPRINTABLE
@@ -205,6 +206,23 @@ class Host(Strict):
     owner: Ident  # a province id, "merged" or "shared"
     services: list[Service] = Field(min_length=1)
     address: IPv4Address
+    # The site of a province's as-is host (one of `sites:`; by default the site named after
+    # its owner, when there is one); none for the hosts the merged province builds, which
+    # are on `network:`.
+    site: Ident | None = None
+
+
+class Site(Strict):
+    """A former province's own site. Its hosts exist already: the project reads them and
+    changes them only at the cutovers' touch points; it never creates, re-images or
+    provisions them."""
+
+    network: IPv4Network  # the site's addresses, as reached from the merged site
+    # The province's own resolvers, which its citizens ask.
+    resolvers: list[IPv4Address] = Field(default_factory=list)
+    # The SSH host keys of the site's hosts, as the site gives them (OpenSSH known_hosts
+    # lines; relative to this file): no trust on first use. The lab knows its own.
+    known_hosts: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
 
 
 class Generate(Strict):
@@ -221,7 +239,8 @@ class EnvFile(Strict):
 
     environment: Literal["lab", "staging", "production"]
     compute: Literal["lab", "openstack"]
-    network: Network
+    network: Network  # the merged province's site: what the stack builds
+    sites: dict[Ident, Site] = Field(default_factory=dict)  # the provinces' own sites
     hosts: list[Host] = Field(min_length=1)
     # The lab's made-up data; staging and production hold the sites' real data, listed in
     # merger.yml (or discovered), never invented.
@@ -229,6 +248,18 @@ class EnvFile(Strict):
     # Every zone's default TTL in this environment, instead of the merger's. The lab uses
     # minutes so that a rehearsal waits out the old TTL in minutes, not hours.
     zone_ttl: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _owners_sites(self) -> EnvFile:
+        # an as-is host that names no site is on its province's site, if it has one
+        hosts = [
+            h.model_copy(update={"site": h.owner})
+            if h.site is None and h.owner in self.sites and h.owner not in (MERGED, SHARED)
+            else h
+            for h in self.hosts
+        ]
+        object.__setattr__(self, "hosts", hosts)
+        return self
 
     @property
     def generated(self) -> Generate:

@@ -45,6 +45,8 @@ class Inventory:
     url_map: dict[str, str]  # old URL -> new URL (301)
     rooms: tuple[RoomEntry, ...]
     accounts: tuple[Account, ...]
+    # as-is host -> its SSH host keys ("KEYTYPE BASE64"), from its site's known_hosts
+    site_host_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _hosts: dict[str, Host] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +79,17 @@ class Inventory:
 
     def host(self, name: str) -> Host:
         return self._hosts[name]
+
+    @staticmethod
+    def existing(host: Host) -> bool:
+        """An as-is host: a province's own, which exists already (in the lab too, where
+        the twin builds it). Never created, provisioned or re-imaged by the project."""
+        return host.owner not in (MERGED, SHARED)
+
+    @property
+    def built(self) -> tuple[Host, ...]:
+        """The hosts the merged province builds (and, in the lab, the lab's own)."""
+        return tuple(h for h in self.env.hosts if not self.existing(h))
 
     def hosts_for(self, owner: str, service: Service) -> tuple[Host, ...]:
         return tuple(h for h in self.env.hosts if h.owner == owner and service in h.services)

@@ -90,6 +90,15 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def hosts_provisioned(inv: Inventory) -> tuple[str, ...] | None:
+    """The hosts provisioning may touch; None: all (the lab, which builds the twin of the
+    as-is provinces too). Elsewhere only the merged province's own hosts: a province's
+    as-is servers are changed by cutover steps alone, at their touch points."""
+    if inv.environment == "lab":
+        return None
+    return tuple(h.name for h in inv.built)
+
+
 def provision(
     inv: Inventory, *, check: bool = False, on_event: EventHandler | None = None
 ) -> PlaybookResult:
@@ -100,11 +109,13 @@ def provision(
     data_dir = env_dir(inv) / "runs" / ident
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = json.loads(prepared.secret_vars.read_text(encoding="utf-8"))
+    only = hosts_provisioned(inv)
     return run_playbook(
         paths.project_root() / "playbooks" / PLAYBOOK,
         private_data_dir=data_dir,
         inventory=prepared.inventory,
         extravars=prepared.public,
+        limit=None if only is None else ":".join(("localhost", *only)),
         check=check,
         diff=check,
         settings=ConnectionSettings(forks=max(5, len(inv.hosts) + 1)),

@@ -94,13 +94,34 @@ def run_program(merger: str, env: str, **extra: str) -> Recorder:
 
 @pytest.mark.parametrize("merger", ["quangngai-kontum", "cantho-haugiang-soctrang"])
 @pytest.mark.parametrize("env", ["staging", "production"])
-def test_every_inventory_host_has_an_instance_at_its_address(merger: str, env: str) -> None:
+def test_only_the_merged_province_hosts_are_built_each_at_its_address(
+    merger: str, env: str
+) -> None:
     inv = load(find_merger_dir(merger), env)
     rec = run_program(merger, env)
     instances = {r.name: r for r in rec.of_type("openstack:compute/instance:Instance")}
-    assert set(instances) == {h.name for h in inv.hosts}
+    assert inv.built and set(instances) == {h.name for h in inv.built}
+    # A province's as-is hosts exist already on its own site: no resource is made for one
+    # (instance, port, key, component); the only ones that name one are the merged mail
+    # server's rules admitting that old server's address alone (the sync's forward).
+    existing = [h for h in inv.hosts if inv.existing(h)]
+    assert existing
+    for resource in rec.resources:
+        for host in existing:
+            if host.name not in resource.name and host.name != resource.inputs.get("host"):
+                continue
+            assert resource.typ == "openstack:networking/secGroupRule:SecGroupRule", (
+                resource.typ, resource.name
+            )  # fmt: skip
+            assert resource.inputs["remoteIpPrefix"] == f"{host.address}/32", resource.name
+    # ...but the exports still give every host, the as-is ones at their sites' addresses
+    exported = rec.exports["hosts"]
+    assert set(exported) == {h.name for h in inv.hosts}
+    for host in existing:
+        assert exported[host.name]["address"] == str(host.address)
+        assert host.site is not None and host.address in inv.env.sites[host.site].network
     ports = {r.name: r for r in rec.of_type("openstack:networking/port:Port")}
-    for host in inv.hosts:
+    for host in inv.built:
         fixed = ports[f"{host.name}-port"].inputs["fixedIps"]
         assert [ip["ipAddress"] for ip in fixed] == [str(host.address)]
         assert instances[host.name].inputs["name"] == host.fqdn
@@ -162,7 +183,12 @@ def test_every_instance_gets_its_host_key_and_known_hosts_has_it(merger: str) ->
         assert known[f"{host.address},{host.name},{host.fqdn}"] == public
         assert host.name in keys
         publics.add(public)
-    assert len(publics) == len(inv.hosts)  # a key of its own per host
+    assert len(publics) == len(inv.built)  # a key of its own per built host
+    # an as-is host's key is the one its site gave, never one learnt on first use
+    for host in inv.hosts:
+        if inv.existing(host):
+            given = inv.site_host_keys[host.name]
+            assert known[f"{host.address},{host.name},{host.fqdn}"] in given
 
 
 def test_only_service_ports_are_opened() -> None:
@@ -187,7 +213,7 @@ def test_each_host_and_the_site_network_are_components() -> None:
     subnet and security groups under the site."""
     rec = run_program("quangngai-kontum", "production")
     inv = load(find_merger_dir("quangngai-kontum"), "production")
-    assert {r.name for r in rec.of_type("cutover:openstack:Host")} == {h.name for h in inv.hosts}
+    assert {r.name for r in rec.of_type("cutover:openstack:Host")} == {h.name for h in inv.built}
     assert [r.name for r in rec.of_type("cutover:openstack:SiteNetwork")] == [inv.name]
     host, site = "cutover:openstack:Host", "cutover:openstack:SiteNetwork"
     under = {
@@ -203,4 +229,4 @@ def test_each_host_and_the_site_network_are_components() -> None:
         if types[-1] in under:
             assert types[-2] == under[types[-1]], urn
             checked += 1
-    assert checked > 3 * len(inv.hosts)
+    assert checked > 3 * len(inv.built)
