@@ -76,7 +76,8 @@ def test_partition_during_mail_sync_is_detected_rolled_back_and_loses_nothing(
         finally:
             journal.close()
         assert state == "rolled_back", output[-4000:]
-        assert steps["mail.presync"].state == "failed"
+        # its action failed part way (some mailboxes may have been copied): rolled back too
+        assert steps["mail.presync"].state == "rolled_back"
         assert {e.data.get("phase") for e in failed if e.step == "mail.presync"} == {"action"}
 
         # The partition was seen and reported, not ignored, wherever it struck: a forward
