@@ -4,10 +4,11 @@ what it could not, and the journal says exactly which.
 The DNS and mail plan runs until mail.accept-old-domains has completed (the merged mail
 server accepts the old domain) and a later step that touches the merged host
 (dns.move-zones, mail.prepare-final or mail.final-sync) is running; then the merged host's
-container is stopped (``lxc-stop -k``). That step fails part way; its rollback and that
-of every completed step that needs the merged host fail too, the steps they need stay
-applied (rollback_blocked), the others are rolled back. After the container is started again, ``cutover rollback``
-finishes exactly the steps left, and the lab verifies as-is.
+container is stopped (``lxc-stop -k``). That step fails part way; its rollback and
+that of every completed step that needs the merged host fail too, the steps they need
+stay applied (rollback_blocked), the others are rolled back. After the container is
+started again, ``cutover rollback`` finishes exactly the steps left, and the lab verifies
+as-is.
 """
 
 from __future__ import annotations

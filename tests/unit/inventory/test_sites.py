@@ -14,6 +14,8 @@ from cutover.errors import ConfigError
 from cutover.inventory import load
 from cutover.provision import hosts_provisioned
 
+pytestmark = pytest.mark.realsite
+
 INVENTORIES = Path(__file__).resolve().parents[3] / "inventories"
 MERGER = "quangngai-kontum"
 MAIL_KONTUM = "services: [mail], address: 10.51.2.23"

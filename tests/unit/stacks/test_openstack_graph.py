@@ -92,6 +92,7 @@ def run_program(merger: str, env: str, **extra: str) -> Recorder:
     return recorder
 
 
+@pytest.mark.realsite
 @pytest.mark.parametrize("merger", ["quangngai-kontum", "cantho-haugiang-soctrang"])
 @pytest.mark.parametrize("env", ["staging", "production"])
 def test_only_the_merged_province_hosts_are_built_each_at_its_address(
