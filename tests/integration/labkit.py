@@ -176,7 +176,8 @@ true
 
 class CutoverLab:
     """A lab of its own. ``ids``: a generated small merger of those provinces (plans
-    taken from quangngai-kontum); ``copy``: a copy of that real merger's inventory.
+    taken from quangngai-kontum); ``copy``: a copy of that merger's inventory (from
+    ``inventories``, the project's by default).
     ``zone_ttl``: the generated lab's zone TTL (default the merger's hour), so that a
     whole cutover plan waits out the old TTL in seconds."""
 
@@ -186,6 +187,7 @@ class CutoverLab:
         ids: list[str] | None = None,
         *,
         copy: str | None = None,
+        inventories: Path = ROOT / "inventories",
         prefix: str = "v",
         zone_ttl: int | None = None,
     ) -> None:
@@ -193,7 +195,7 @@ class CutoverLab:
         self.bridge = f"cutlab-{self.lab}"
         if copy is not None:
             self.dir = tmp / copy
-            self._copy(ROOT / "inventories" / copy)
+            self._copy(inventories / copy)
         else:
             assert ids
             self.ids = ids
