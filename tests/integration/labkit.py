@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -287,3 +288,33 @@ class CutoverLab:
             subprocess.run(["lxc-stop", "-k", "-n", name], capture_output=True)
             subprocess.run(["lxc-destroy", "-f", "-n", name], capture_output=True)
         subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+
+
+def rehearse(lab: CutoverLab, *args: str) -> dict[str, Any]:
+    summary = lab.json("rehearse", str(lab.dir), "--keep", "--lang", "en", *args, check=False)
+    report = json.loads(Path(summary["json"]).read_text())
+    failed = [
+        (s["service"], x["t_s"], x["detail"])
+        for s in report["probes"]
+        for x in s["samples"]
+        if not x["ok"]
+    ]
+    print(
+        f"{summary['run']}: {summary['state']}, wall {summary['wall_s']} s, critical path "
+        f"{summary['critical_path_s']} s, {summary['messages_sent']} messages, "
+        f"{len(failed)} failed probes {failed[:5]}"
+    )
+    return {"summary": summary, "report": report, "failed": failed}
+
+
+def assert_clean(run: dict[str, Any], state: str) -> None:
+    summary, report = run["summary"], run["report"]
+    assert summary["state"] == state, summary
+    assert summary["verified"], summary
+    assert not run["failed"], run["failed"][:10]
+    messages = report["messages"]
+    assert messages["sent"] > 100, messages["sent"]  # the stream really flowed
+    assert not messages["lost"], messages["lost"][:10]
+    assert not messages["duplicated"], messages["duplicated"][:10]
+    assert messages["found"] == messages["sent"]
+    assert {s["service"] for s in report["probes"]} == {"dns", "https", "smtp", "imap", "xmpp"}

@@ -11,14 +11,13 @@ probe may have failed. The forward report is opened in headless Chromium (issue 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import ARTIFACTS, count_color, screenshot
-from labkit import CutoverLab, needs_lab
+from labkit import CutoverLab, assert_clean, needs_lab, rehearse
 
 # A rehearsal (lab, provisioning, the whole plan, accounting) takes minutes; the module's
 # lab comes up inside the first test's limit.
@@ -38,36 +37,6 @@ def rlab(tmp_path_factory):
         yield lab
     finally:
         lab.cleanup()
-
-
-def rehearse(lab: CutoverLab, *args: str) -> dict[str, Any]:
-    summary = lab.json("rehearse", str(lab.dir), "--keep", "--lang", "en", *args, check=False)
-    report = json.loads(Path(summary["json"]).read_text())
-    failed = [
-        (s["service"], x["t_s"], x["detail"])
-        for s in report["probes"]
-        for x in s["samples"]
-        if not x["ok"]
-    ]
-    print(
-        f"{summary['run']}: {summary['state']}, wall {summary['wall_s']} s, critical path "
-        f"{summary['critical_path_s']} s, {summary['messages_sent']} messages, "
-        f"{len(failed)} failed probes {failed[:5]}"
-    )
-    return {"summary": summary, "report": report, "failed": failed}
-
-
-def assert_clean(run: dict[str, Any], state: str) -> None:
-    summary, report = run["summary"], run["report"]
-    assert summary["state"] == state, summary
-    assert summary["verified"], summary
-    assert not run["failed"], run["failed"][:10]
-    messages = report["messages"]
-    assert messages["sent"] > 100, messages["sent"]  # the stream really flowed
-    assert not messages["lost"], messages["lost"][:10]
-    assert not messages["duplicated"], messages["duplicated"][:10]
-    assert messages["found"] == messages["sent"]
-    assert {s["service"] for s in report["probes"]} == {"dns", "https", "smtp", "imap", "xmpp"}
 
 
 def assert_endpoint_closed(lab: CutoverLab) -> None:
