@@ -71,6 +71,16 @@ def _mapped_errors(stack: str, work_dir: Path, backend: str) -> Iterator[None]:
             hint="run with --debug for the full Pulumi output",
         ) from exc
     except auto.CommandError as exc:
+        config = work_dir / f"Pulumi.{stack}.yaml"
+        if "incorrect passphrase" in str(exc) and config.exists():
+            # Pulumi keeps a stack's settings, and the salt of its passphrase, beside the
+            # program: a stack of the same name made under another state folder left it
+            raise StackError(
+                f"{config} was written for stack {stack!r} under another state folder "
+                "(another passphrase)",
+                hint="use that state folder (CUTOVER_STATE_DIR), or remove the file if that "
+                "stack is gone",
+            ) from exc
         raise StackError(
             f"pulumi failed on stack {stack!r}: {_last_error_line(str(exc))}",
             hint="run with --debug for the full Pulumi output",

@@ -51,3 +51,25 @@ def test_adapter_updates_and_restores_exactly(home: Path, tmp_path: Path) -> Non
 
     stack.destroy(remove=True)
     assert not target.exists()
+
+
+def test_a_stack_file_of_another_state_folder_is_named(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pulumi keeps a stack's settings (with its passphrase's salt) beside the program: a
+    stack of the same name under another state folder cannot read them, and the error
+    says which file and why, not just "incorrect passphrase"."""
+    from cutover.errors import StackError
+
+    first = open_stack("twin")
+    first.set_config(
+        {"marker:path": str(tmp_path / "m"), "marker:token": OLD}, secret={"marker:token"}
+    )
+    assert "encryptionsalt" in (home / "Pulumi.twin.yaml").read_text()
+    monkeypatch.setenv("CUTOVER_STATE_DIR", str(tmp_path / "other-state"))
+    with pytest.raises(StackError) as info:
+        open_stack("twin").set_config({"marker:path": str(tmp_path / "n")})
+    assert "Pulumi.twin.yaml was written for stack 'twin' under another state folder" in str(
+        info.value.message
+    )
+    assert info.value.hint and "CUTOVER_STATE_DIR" in info.value.hint
