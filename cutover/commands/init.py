@@ -3,6 +3,7 @@ lab twin, plans), from the project's table of the 63 former provinces."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -44,7 +45,7 @@ def init(
         rows = list(skeleton.provinces().values())
         for p in rows:
             table.add_row(p.id, p.name, p.domain, p.code)
-        out.result({"provinces": [p.__dict__ for p in rows]}, render=table)
+        out.result({"provinces": [asdict(p) for p in rows]}, render=table)
         return
     if not merger or not target or not absorb:
         raise ConfigError(

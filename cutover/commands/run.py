@@ -82,20 +82,16 @@ def _finish(out: Output, outcome: Outcome, wanted: str = "succeeded") -> None:
         # name every step left needing attention: the one that failed, and after a failed
         # rollback those whose rollback failed and those left applied because of them
         # (a step whose action failed part way ends rolled back: it is named as failed)
-        groups = (
-            ("failed", ("failed",)),
-            ("rollback failed", ("rollback_failed",)),
-            ("not rolled back", ("rollback_blocked",)),
-        )
-        parts = []
-        for label, states in groups:
-            steps = [
-                s
-                for s, d in outcome.steps.items()
-                if d["state"] in states or (label == "failed" and d["failed"])
-            ]
-            if steps:
-                parts.append(f"{label}: {', '.join(steps)}")
+        groups = {
+            "failed": [s for s, d in outcome.steps.items() if d["failed"]],
+            "rollback failed": [
+                s for s, d in outcome.steps.items() if d["state"] == "rollback_failed"
+            ],
+            "not rolled back": [
+                s for s, d in outcome.steps.items() if d["state"] == "rollback_blocked"
+            ],
+        }
+        parts = [f"{label}: {', '.join(steps)}" for label, steps in groups.items() if steps]
         why = f" ({'; '.join(parts)})" if parts else ""
         raise EngineError(
             f"run {outcome.run_id} ended {outcome.state}{why}",

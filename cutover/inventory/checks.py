@@ -144,7 +144,7 @@ def _site_host_keys(env: EnvFile, src: Source) -> dict[str, tuple[str, ...]]:
     result: dict[str, tuple[str, ...]] = {}
     read: dict[str, dict[str, list[str]]] = {}
     for i, h in enumerate(env.hosts):
-        site = env.sites.get(h.site) if h.site else None
+        site = env.sites[h.site] if h.site is not None else None  # declared: checked before
         if h.site is None or site is None or site.known_hosts is None:
             continue
         if h.site not in read:
@@ -181,7 +181,7 @@ def _check_hosts(merger: MergerFile, env: EnvFile, src: Source) -> None:
                 ("hosts", i, "owner"),
                 hint=f"use one of {', '.join(sorted(owners))}",
             )
-        built = h.owner in (MERGED, SHARED)
+        built = not h.existing
         if h.site is not None and h.site not in env.sites:
             raise src.error(
                 f"host {h.name!r}: unknown site {h.site!r}",

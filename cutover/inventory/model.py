@@ -211,6 +211,12 @@ class Host(Strict):
     # are on `network:`.
     site: Ident | None = None
 
+    @property
+    def existing(self) -> bool:
+        """An as-is host: a province's own, which exists already (in the lab too, where
+        the twin builds it). Never created, provisioned or re-imaged by the project."""
+        return self.owner not in (MERGED, SHARED)
+
 
 class Site(Strict):
     """A former province's own site. Its hosts exist already: the project reads them and
@@ -254,7 +260,7 @@ class EnvFile(Strict):
         # an as-is host that names no site is on its province's site, if it has one
         hosts = [
             h.model_copy(update={"site": h.owner})
-            if h.site is None and h.owner in self.sites and h.owner not in (MERGED, SHARED)
+            if h.site is None and h.existing and h.owner in self.sites
             else h
             for h in self.hosts
         ]

@@ -82,14 +82,12 @@ class Inventory:
 
     @staticmethod
     def existing(host: Host) -> bool:
-        """An as-is host: a province's own, which exists already (in the lab too, where
-        the twin builds it). Never created, provisioned or re-imaged by the project."""
-        return host.owner not in (MERGED, SHARED)
+        return host.existing
 
     @property
     def built(self) -> tuple[Host, ...]:
         """The hosts the merged province builds (and, in the lab, the lab's own)."""
-        return tuple(h for h in self.env.hosts if not self.existing(h))
+        return tuple(h for h in self.env.hosts if not h.existing)
 
     def hosts_for(self, owner: str, service: Service) -> tuple[Host, ...]:
         return tuple(h for h in self.env.hosts if h.owner == owner and service in h.services)

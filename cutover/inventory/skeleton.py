@@ -57,27 +57,21 @@ def _pick(table: dict[str, Province], pid: str, what: str) -> Province:
     )
 
 
-def _used_nets(inventories: Path) -> set[int]:
-    used = set()
+def _labs_in_use(inventories: Path) -> tuple[set[int], set[str]]:
+    """The 198.18.N /24s (N) and the lab names the mergers' lab inventories take."""
+    nets: set[int] = set()
+    labs: set[str] = set()
     for env_file in inventories.glob("*/lab/inventory.yml"):
         try:
-            cidr = IPv4Network(str(yamlfile.load(env_file)["network"]["cidr"]))
+            network = yamlfile.load(env_file)["network"]
+            cidr = IPv4Network(str(network["cidr"]))
+            labs.add(str(network["lab"]))
         except (ConfigError, KeyError, TypeError, ValueError):
-            continue  # a broken merger is its own problem; its range is skipped below too
+            continue  # a broken merger is its own problem
         octets = str(cidr.network_address).split(".")
         if octets[:2] == ["198", "18"]:
-            used.add(int(octets[2]))
-    return used
-
-
-def _used_labs(inventories: Path) -> set[str]:
-    labs = set()
-    for env_file in inventories.glob("*/lab/inventory.yml"):
-        try:
-            labs.add(str(yamlfile.load(env_file)["network"]["lab"]))
-        except (ConfigError, KeyError, TypeError):
-            continue
-    return labs
+            nets.add(int(octets[2]))
+    return nets, labs
 
 
 def _dump(header: str, data: dict[str, Any]) -> str:
@@ -107,12 +101,12 @@ def write(inventories: Path, merger: str, target: str, absorbed: list[str]) -> l
     if len(set(ids)) != len(ids):
         raise ConfigError("a province is named twice", hint="the target is not absorbed too")
     chosen = [_pick(table, target, "target"), *(_pick(table, a, "province") for a in absorbed)]
-    free = [n for n in MERGER_NETS if n not in _used_nets(inventories)]
+    used_nets, taken = _labs_in_use(inventories)
+    free = [n for n in MERGER_NETS if n not in used_nets]
     if not free:
         raise ConfigError("no lab /24 left for mergers in 198.18.1-63.0/24")
     net = f"198.18.{free[0]}"
     lab = "".join(p.code for p in chosen)[:8]
-    taken = _used_labs(inventories)
     if lab in taken:
         lab = f"{lab[:6]}{free[0]:02d}"
     head = chosen[0]
